@@ -187,7 +187,7 @@ def _coerce(key: str, value, tp):
             value = [value] if not isinstance(value, str) else [parse_scalar(v) for v in value.split(",")]
         return [_coerce(key, v, args[0]) for v in value]
     bad = UserError(f"config key '{key}' expects {_type_name(tp)}, got {value!r} ({type(value).__name__}). "
-                    + ("Quote it in YAML if you meant text." if tp is str else f("Write true or false." if tp is bool else f"Write a plain {_type_name(tp)}.")))
+                    + ("Quote it in YAML if you meant text." if tp is str else ("Write true or false." if tp is bool else f"Write a plain {_type_name(tp)}.")))
     if tp is bool:
         if isinstance(value, bool):
             return value
