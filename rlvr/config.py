@@ -43,7 +43,7 @@ class ExperimentConfig:
     experiment: str = _f("demo", "Experiment name; part of the run folder name.")
     seed: int = _f(0, "Seed for data generation, sampling and training.")
     output_dir: str = _f("runs", "Parent folder of run folders.")
-    run_dir: str | None = _f(None, "Explicit run folder. Default: <output_dir>/<experiment>-<overrides>-s<seed>-<hash>.")
+    run_dir: str | None = _f(None, "Explicit run folder. Default: <output_dir>/<date>-<experiment>-...-<hash>.")
 
     # --- task and data ----------------------------------------------------------------------------------------
     task: str = _f("add", "Procedural task name (see rlvr/tasks/), or 'dataset' to read dataset_path.")
@@ -186,8 +186,9 @@ def _coerce(key: str, value, tp):
         if not isinstance(value, list):
             value = [value] if not isinstance(value, str) else [parse_scalar(v) for v in value.split(",")]
         return [_coerce(key, v, args[0]) for v in value]
-    bad = UserError(f"config key '{key}' expects {_type_name(tp)}, got {value!r} ({type(value).__name__}). "
-                    + ("Quote it in YAML if you meant text." if tp is str else ("Write true or false." if tp is bool else f"Write a plain {_type_name(tp)}.")))
+    fix = {str: "Quote it in YAML if you meant text.", bool: "Write true or false."}.get(
+        tp, f"Write a plain {_type_name(tp)}.")
+    bad = UserError(f"config key '{key}' expects {_type_name(tp)}, got {value!r} ({type(value).__name__}). {fix}")
     if tp is bool:
         if isinstance(value, bool):
             return value
