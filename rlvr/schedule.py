@@ -1,0 +1,81 @@
+"""Evaluation at log-spaced RL compute, as a TrainerCallback.
+
+The base model is evaluated before the first step (``compute_flops: 0``). After that, with C_1 the cumulative RL
+compute after the first step, an evaluation is due whenever the compute C enters a new bucket
+``floor(points_per_decade * log10(C / C_1))``, so evaluations are evenly spaced in log compute (for a run whose
+per-step compute is roughly constant: steps 1, 3, 5, 10, 22, 47, 100, ... at 3 points per decade), plus the final
+step. The schedule is stateless: it is re-derived from evals.jsonl, so a resumed run neither repeats nor skips an
+evaluation, and a step that already has a row is never evaluated twice. A checkpoint is saved at every
+evaluation, which keeps evals.jsonl and the newest checkpoint in step.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+from rlvr.jsonl import append_jsonl, latest_per_key, read_jsonl
+
+__all__ = ["log_bucket", "LogSpacedEvaluator"]
+
+logger = logging.getLogger(__name__)
+
+
+def log_bucket(compute: float, reference: float, points_per_decade: int) -> int:
+    """Index of the log-compute bucket of `compute`, relative to `reference` (the first step's compute)."""
+    return math.floor(points_per_decade * math.log10(compute / reference) + 1e-9)
+
+
+class LogSpacedEvaluator(TrainerCallback):
+    """Runs `evaluate_fn(model, tokenizer) -> EvalResult` at log-spaced compute and appends evals.jsonl rows.
+
+    Must be registered after the compute ledger (it reads ``compute/flops`` from the log).
+    """
+
+    def __init__(self, run_dir: Path, benchmark: str, points_per_decade: int, ks: tuple[int, ...],
+                 evaluate_fn: Callable, attempt: int, is_main: bool = True):
+        self.path = Path(run_dir) / "evals.jsonl"
+        self.benchmark, self.ppd, self.ks = benchmark, points_per_decade, tuple(ks)
+        self.evaluate_fn, self.attempt, self.is_main = evaluate_fn, attempt, is_main
+        self.rows = [r for r in latest_per_key(read_jsonl(self.path), ("step", "benchmark"))
+                     if r.get("benchmark") == benchmark]
+
+    def _has_step(self, step: int) -> bool:
+        return any(r["step"] == step for r in self.rows)
+
+    def _due(self, step: int, flops: float, final: bool) -> bool:
+        if self._has_step(step) or flops <= 0:
+            return False
+        trained = [r for r in self.rows if r["compute_flops"] > 0]
+        if final or not trained:
+            return True
+        reference = min(r["compute_flops"] for r in trained)
+        last = max(r["compute_flops"] for r in trained)
+        return log_bucket(flops, reference, self.ppd) > log_bucket(last, reference, self.ppd)
+
+    def _run(self, step: int, flops: float, model, tokenizer) -> dict:
+        result = self.evaluate_fn(model, tokenizer)
+        row = result.row(step=step, compute_flops=flops, benchmark=self.benchmark, ks=self.ks)
+        row["attempt"] = self.attempt
+        append_jsonl(self.path, row)
+        self.rows.append(row)
+        k_text = " ".join(f"pass@{k}={v:.3f}" for k, v in row["pass@k"].items())
+        logger.info("eval step %d compute %.3g FLOPs: pass@1=%.3f %s (%.1fs)", step, flops, row["pass@1"], k_text,
+                    row["eval_seconds"])
+        return row
+
+    def on_train_begin(self, args, state, control, model=None, processing_class=None, **kwargs):
+        if self.is_main and not any(r["compute_flops"] == 0 for r in self.rows) and state.global_step == 0:
+            self._run(0, 0.0, model, processing_class)
+
+    def on_log(self, args, state, control, logs=None, model=None, processing_class=None, **kwargs):
+        if not self.is_main or not logs or "compute/flops" not in logs:
+            return
+        step, flops = state.global_step, float(logs["compute/flops"])
+        if self._due(step, flops, final=step >= state.max_steps):
+            self._run(step, flops, model, processing_class)
+            control.should_save = True  # keep a checkpoint at every evaluated point
