@@ -32,10 +32,12 @@ class SampleWriter:
     def __call__(self, batch: dict) -> None:
         if not self.is_main or self.written >= self.cap:
             return
-        take = min(self.per_batch, self.cap - self.written, len(batch["completions"]))
+        total = len(batch["completions"])
+        take = min(self.per_batch, self.cap - self.written, total)
+        picks = [i * total // take for i in range(take)]  # spread over the batch: different prompts, not one group
         rows = [{"step": self.step, "prompt": batch["prompts"][i], "completion": batch["completions"][i],
                  "reference": batch["references"][i], "reward": batch["rewards"][i], "status": batch["statuses"][i]}
-                for i in range(take)]
+                for i in picks]
         append_jsonl(self.path, rows)
         self.written += take
 

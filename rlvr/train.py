@@ -31,6 +31,12 @@ def _world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def _is_main() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
@@ -105,10 +111,11 @@ def grpo_args(cfg: ExperimentConfig, output_dir: Path):
         scale_rewards=cfg.scale_rewards, num_iterations=cfg.num_iterations, epsilon=cfg.epsilon,
         mask_truncated_completions=cfg.mask_truncated_completions,
         use_vllm=cfg.use_vllm, vllm_mode=cfg.vllm_mode, bf16=cfg.bf16,
-        gradient_checkpointing=cfg.gradient_checkpointing,
+        **({"gradient_checkpointing": True} if cfg.gradient_checkpointing else {}),  # deprecated name; only if used
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=cfg.save_total_limit,
         report_to=[] if cfg.report_to == "none" else [cfg.report_to],
-        remove_unused_columns=False, dataloader_num_workers=0, disable_tqdm=True, log_completions=False,
+        remove_unused_columns=False, dataloader_num_workers=0, dataloader_pin_memory=_has_cuda(),
+        disable_tqdm=True, log_completions=False,
     )
 
 
@@ -143,7 +150,8 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, attempt: int):
     """Model, tokenizer, datasets, reward and callbacks, wired into a GRPOTrainer."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.trainer_callback import ProgressCallback
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+    from transformers.utils import logging as hf_logging
     from trl import GRPOTrainer
 
     from rlvr.checkpoints import CompletionMarker
@@ -156,6 +164,7 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, attempt: int):
     from rlvr.tracker import RunRecorder, SampleWriter
     from verifiers import get_verifier
 
+    hf_logging.disable_progress_bar()  # no "Writing model shards" bar at every checkpoint; ours is the only bar
     torch.manual_seed(cfg.seed)
     verifier = get_verifier(cfg.verifier)
     model_path = ensure_base_model(cfg)
@@ -192,7 +201,8 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, attempt: int):
         evaluate_fn=lambda m, tok: evaluate(m, tok, eval_rows, verifier, settings), attempt=attempt, is_main=is_main)
     trainer = GRPOTrainer(model=model, reward_funcs=[reward_fn], args=args, train_dataset=train_ds,
                           processing_class=tokenizer)
-    trainer.remove_callback(ProgressCallback)
+    for default in (ProgressCallback, PrinterCallback):  # our recorder owns the terminal (one bar, no dict dumps)
+        trainer.remove_callback(default)
     # Ledger first, so every later callback (and every report_to tracker) sees the compute/* keys.
     handler = trainer.callback_handler
     handler.callbacks.insert(0, ledger)
