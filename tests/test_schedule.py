@@ -1,0 +1,68 @@
+"""Evaluation at log-spaced compute: buckets, base point, no duplicates on resume."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from rlvr.jsonl import append_jsonl, read_jsonl
+from rlvr.schedule import LogSpacedEvaluator, log_bucket
+
+
+@pytest.mark.parametrize("compute, bucket", [(1.0, 0), (2.0, 0), (2.16, 1), (10.0, 3), (99.0, 5), (100.0, 6)])
+def test_log_bucket(compute, bucket):
+    assert log_bucket(compute, 1.0, 3) == bucket
+
+
+class FakeResult:
+    def row(self, step, compute_flops, benchmark, ks):
+        return {"step": step, "compute_flops": compute_flops, "benchmark": benchmark, "pass@1": 0.5,
+                "pass@k": {str(k): 0.9 for k in ks}, "eval_seconds": 0.0}
+
+
+def drive(evaluator, steps, per_step_flops, max_steps):
+    state = SimpleNamespace(global_step=0, max_steps=max_steps, is_world_process_zero=True)
+    control = SimpleNamespace(should_save=False)
+    evaluator.on_train_begin(None, state, control)
+    saved = []
+    for step in steps:
+        state.global_step = step
+        control.should_save = False
+        evaluator.on_log(None, state, control, logs={"compute/flops": step * per_step_flops})
+        if control.should_save:
+            saved.append(step)
+    return saved
+
+
+def make(tmp_path, calls):
+    return LogSpacedEvaluator(tmp_path, "add_heldout", points_per_decade=3, ks=(8,),
+                              evaluate_fn=lambda m, t: calls.append(1) or FakeResult(), attempt=1)
+
+
+def test_points_are_log_spaced_with_base_and_final(tmp_path):
+    calls = []
+    saved = drive(make(tmp_path, calls), range(1, 257), 1e9, 256)
+    steps = [r["step"] for r in read_jsonl(tmp_path / "evals.jsonl")]
+    assert steps == [0, 1, 3, 5, 10, 22, 47, 100, 216, 256]
+    assert saved == steps[1:]  # a checkpoint at every evaluated point
+    assert read_jsonl(tmp_path / "evals.jsonl")[0]["compute_flops"] == 0
+
+
+def test_resume_does_not_duplicate_rows(tmp_path):
+    calls = []
+    drive(make(tmp_path, calls), range(1, 60), 1e9, 256)  # killed at step 59
+    first = [r["step"] for r in read_jsonl(tmp_path / "evals.jsonl")]
+    drive(make(tmp_path, calls), range(48, 257), 1e9, 256)  # resumed from checkpoint-47
+    steps = [r["step"] for r in read_jsonl(tmp_path / "evals.jsonl")]
+    assert steps[:len(first)] == first and len(steps) == len(set(steps))
+    assert steps == [0, 1, 3, 5, 10, 22, 47, 100, 216, 256]
+
+
+def test_existing_row_at_step_is_not_repeated(tmp_path):
+    append_jsonl(tmp_path / "evals.jsonl", [
+        {"step": 0, "compute_flops": 0.0, "benchmark": "add_heldout"},
+        {"step": 1, "compute_flops": 1e9, "benchmark": "add_heldout"},
+    ])
+    calls = []
+    drive(make(tmp_path, calls), [1, 2], 1e9, 2)
+    assert [r["step"] for r in read_jsonl(tmp_path / "evals.jsonl")] == [0, 1, 2]
+    assert len(calls) == 1
