@@ -59,6 +59,13 @@ class EvalResult:
         }
 
 
+def prompt_text(tokenizer, prompt) -> str:
+    """A dataset prompt as text: chat-message lists go through the tokenizer's chat template, as TRL does."""
+    if isinstance(prompt, str):
+        return prompt
+    return tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+
+
 @torch.no_grad()
 def sample_completions(model, tokenizer, prompts: list[str], settings: EvalSettings) -> tuple[list[list[str]], int]:
     """Sample `settings.samples_per_problem` completions per prompt. Returns (completions per prompt, tokens)."""
@@ -102,7 +109,7 @@ def sample_completions(model, tokenizer, prompts: list[str], settings: EvalSetti
 def evaluate(model, tokenizer, rows: list[dict], verifier, settings: EvalSettings, n_examples: int = 4) -> EvalResult:
     """Evaluate on `rows` (dicts with ``prompt`` and ``reference``)."""
     t0 = time.perf_counter()
-    prompts = [r["prompt"] for r in rows]
+    prompts = [prompt_text(tokenizer, r["prompt"]) for r in rows]
     completions, tokens = sample_completions(model, tokenizer, prompts, settings)
     pairs = [(c, r["reference"]) for r, cs in zip(rows, completions, strict=True) for c in cs]
     verdicts = verifier.verify_batch(pairs, workers=settings.workers)

@@ -23,6 +23,7 @@ SUMMARY = "summary.json"
 CONFIG = "config.yaml"
 # Keys that say where a run is written, not what it is.
 _LOCATION_KEYS = {"output_dir", "run_dir", "cache_dir"}
+_MAX_SHOWN = 3  # overrides spelled out in a folder name; keeps names readable
 
 
 def identity_hash(cfg: ExperimentConfig) -> str:
@@ -47,7 +48,7 @@ def find_or_name_run_dir(cfg: ExperimentConfig, overrides: dict | None = None) -
             return matches[-1]
     shown = {k: v for k, v in (overrides or {}).items() if k not in _LOCATION_KEYS | {"seed", "experiment"}}
     parts = [time.strftime("%Y%m%d"), _slug(cfg.experiment)]
-    parts += [f"{_slug(k)}={_slug(v)}" for k, v in sorted(shown.items())]
+    parts += [f"{_slug(k)}={_slug(v)}" for k, v in sorted(shown.items())[:_MAX_SHOWN]]  # the hash says the rest
     parts += [f"s{cfg.seed}", digest]
     return parent / "-".join(parts)
 
