@@ -19,10 +19,11 @@ from pathlib import Path
 
 from rlvr.config import ExperimentConfig
 from rlvr.errors import UserError
-from rlvr.jsonl import read_jsonl, repair_jsonl, write_json_atomic
+from rlvr.jsonl import append_jsonl, read_jsonl, repair_jsonl, write_json_atomic
+from rlvr.preemption import GracefulStop
 from rlvr.runfolder import CONFIG, SUMMARY, find_or_name_run_dir, identity_hash, is_complete
 
-__all__ = ["train", "prepare_run_dir", "grpo_args"]
+__all__ = ["train", "prepare_run_dir", "grpo_args", "Preempted"]
 
 logger = logging.getLogger(__name__)
 
@@ -140,10 +141,29 @@ def train(cfg: ExperimentConfig, overrides: dict | None = None) -> Path:
     if resume_from is not None:
         ledger.load(resume_from)
         logger.info("resuming %s from %s (attempt %d)", run_dir, resume_from.name, attempt)
-    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    stop = GracefulStop().install()
+    trainer.add_callback(stop)
+    try:
+        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    finally:
+        stop.uninstall()
+    if stop.received is not None:
+        if _is_main():
+            append_jsonl(run_dir / "metrics.jsonl", {"event": "preempted", "step": trainer.state.global_step,
+                                                     "attempt": attempt, "signal": stop.received})
+        raise Preempted(run_dir, trainer.state.global_step, stop.exit_code)
     if _is_main():
         _write_summary(cfg, run_dir, trainer, ledger, reward_fn, recorder, evaluator, time.time() - t_start)
     return run_dir
+
+
+class Preempted(Exception):
+    """Training stopped on a signal after saving a checkpoint; re-running the same command resumes."""
+
+    def __init__(self, run_dir: Path, step: int, exit_code: int):
+        super().__init__(f"stopped at step {step} after a signal; checkpoint saved in {run_dir}/checkpoints. "
+                         "Run the same command again to resume.")
+        self.run_dir, self.step, self.exit_code = run_dir, step, exit_code
 
 
 def build_trainer(cfg: ExperimentConfig, run_dir: Path, attempt: int):

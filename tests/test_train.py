@@ -116,6 +116,27 @@ def test_kill_9_then_same_command_resumes(workdir):
     assert proc.returncode == 0 and "complete" in out and str(run_dir) in out
 
 
+def test_sigterm_checkpoints_marks_preempted_and_exits_nonzero(workdir):
+    args = ["train", str(SMOKE), "--output_dir", str(workdir / "runs"), "--cache_dir", str(workdir / "cache"),
+            "--max_steps", "300", "--save_steps", "100"]
+    proc = rlvr(*args)
+    deadline = time.time() + 240
+    metrics = []
+    while time.time() < deadline and proc.poll() is None and len(metrics) < 5:
+        metrics = [p for p in (workdir / "runs").glob("*-max_steps=300-*/metrics.jsonl") if len(read_jsonl(p)) >= 5]
+        time.sleep(0.05)
+    assert metrics, "training did not start before the deadline"
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 143, out[-3000:]
+    run_dir = metrics[0].parent
+    rows = read_jsonl(run_dir / "metrics.jsonl")
+    assert rows[-1]["event"] == "preempted"
+    stopped = rows[-1]["step"]
+    assert (run_dir / "checkpoints" / f"checkpoint-{stopped}" / "COMPLETE").exists()
+    assert not (run_dir / "summary.json").exists() and stopped < 300
+
+
 def test_different_config_into_existing_run_folder_is_refused(workdir):
     target = workdir / "runs" / "fixed"
     first = rlvr("train", str(SMOKE), "--run_dir", str(target), "--cache_dir", str(workdir / "cache"))

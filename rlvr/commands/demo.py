@@ -24,11 +24,15 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.time()
     cfg, overrides = load_config(args.config, args.overrides)
     from rlvr.pretrain import ensure_base_model
-    from rlvr.train import train
+    from rlvr.train import Preempted, train
 
     print(f"[1/4] base model: {ensure_base_model(cfg)}", flush=True)
     print("[2/4] GRPO training with log-spaced held-out evaluation", flush=True)
-    run_dir = train(cfg, overrides)
+    try:
+        run_dir = train(cfg, overrides)
+    except Preempted as stop:
+        print(f"rlvr demo: {stop}")
+        return stop.exit_code
     print("[3/4] fitting accuracy against RL compute", flush=True)
     fit_rc = cli_main(["fit", str(run_dir)])
     print("[4/4] plotting", flush=True)

@@ -8,6 +8,7 @@ Any config key can be overridden with --key value (values are read as YAML scala
 from __future__ import annotations
 
 import argparse
+import sys
 
 from rlvr.config import config_help, load_config
 
@@ -21,8 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg, overrides = load_config(args.config, args.overrides)
-    from rlvr.train import train
+    from rlvr.train import Preempted, train
 
-    run_dir = train(cfg, overrides)
+    try:
+        run_dir = train(cfg, overrides)
+    except Preempted as stop:
+        print(f"rlvr train: {stop}", file=sys.stderr)
+        return stop.exit_code
     print(f"run folder: {run_dir}")
     return 0
