@@ -1,0 +1,45 @@
+"""metrics.jsonl rows and samples.jsonl capping."""
+
+from types import SimpleNamespace
+
+from rlvr.jsonl import read_jsonl
+from rlvr.tracker import RunRecorder, SampleWriter
+
+
+def batch(n):
+    return {"prompts": [f"p{i // 4}" for i in range(n)], "completions": [f"c{i}" for i in range(n)],
+            "references": ["r"] * n, "rewards": [1.0 if i % 2 else None for i in range(n)],
+            "statuses": ["correct" if i % 2 else "bad_reference" for i in range(n)]}
+
+
+def test_samples_are_capped_and_spread_over_prompts(tmp_path):
+    writer = SampleWriter(tmp_path / "samples.jsonl", cap=6, per_batch=4, already=0)
+    for _ in range(3):
+        writer(batch(16))
+    rows = read_jsonl(tmp_path / "samples.jsonl")
+    assert len(rows) == 6
+    assert len({r["prompt"] for r in rows[:4]}) == 4  # one completion from each of four groups
+    assert rows[0]["reward"] is None and rows[0]["status"] == "bad_reference"
+
+
+def test_samples_cap_counts_rows_from_earlier_attempts(tmp_path):
+    writer = SampleWriter(tmp_path / "samples.jsonl", cap=6, per_batch=4, already=6)
+    writer(batch(8))
+    assert read_jsonl(tmp_path / "samples.jsonl") == []
+
+
+def test_recorder_writes_one_row_per_log_with_identity(tmp_path):
+    rec = RunRecorder(tmp_path, "run-x", attempt=2, wall_offset=100.0)
+    state = SimpleNamespace(global_step=0, max_steps=3, is_world_process_zero=True)
+    rec.on_train_begin(None, state, None)
+    for step in (1, 2):
+        state.global_step = step
+        rec.on_log(None, state, None, logs={"compute/flops": step * 10.0, "reward": 0.5, "loss": float("nan"),
+                                           "time/reward_seconds": 0.0})
+    rec.on_log(None, state, None, logs={"train_runtime": 1.0})  # final summary log: not a step row
+    rec.on_train_end(None, state, None)
+    rows = read_jsonl(tmp_path / "metrics.jsonl")
+    assert [r["step"] for r in rows] == [1, 2]
+    assert all(r["run_id"] == "run-x" and r["attempt"] == 2 and r["time/wall"] >= 100.0 for r in rows)
+    assert rows[0]["loss"] is None and rows[0]["nonfinite"] == ["loss"]
+    assert "time/reward_fraction" in rows[0]
