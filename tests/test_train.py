@@ -148,32 +148,9 @@ def test_different_config_into_existing_run_folder_is_refused(workdir):
     assert second.returncode == 2 and "different config" in out and "seed" in out and "Traceback" not in out
 
 
-def _local_hf_model(folder: Path) -> None:
-    """A tiny Llama + character tokenizer with a chat template, saved like any hub model."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    chars = sorted(set("0123456789+-*/=.,?!:;$#%()'\" \nabcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ{}\\_"))
-    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, **{c: i + 4 for i, c in enumerate(chars)}}
-    raw = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    raw.pre_tokenizer = pre_tokenizers.Split("", "isolated")
-    raw.decoder = decoders.Fuse()
-    tok = PreTrainedTokenizerFast(tokenizer_object=raw, pad_token="<pad>", bos_token="<s>", eos_token="</s>",
-                                  unk_token="<unk>")
-    tok.chat_template = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
-                         "{% if add_generation_prompt %}assistant: {% endif %}")
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(LlamaConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1,
-                                         num_attention_heads=2, intermediate_size=64, max_position_embeddings=512,
-                                         pad_token_id=0, bos_token_id=1, eos_token_id=2))
-    model.save_pretrained(folder)
-    tok.save_pretrained(folder)
-
-
-def test_real_model_config_path_on_local_files(workdir):
+def test_real_model_config_path_on_local_files(workdir, tiny_hf_model):
     """configs/gsm8k_qwen.yaml with the hub names swapped for a local model folder and a local GSM8K-style JSONL."""
-    model_dir, data = workdir / "hf_model", workdir / "gsm8k.jsonl"
-    _local_hf_model(model_dir)
+    model_dir, data = tiny_hf_model, workdir / "gsm8k.jsonl"
     with open(data, "w") as fh:
         for i in range(40):
             fh.write(json.dumps({"question": f"Tom has {i} apples and buys 2. How many?",
