@@ -41,7 +41,9 @@ def _f(default, help_: str, **kw):
 class ExperimentConfig:
     # --- experiment -------------------------------------------------------------------------------------------
     experiment: str = _f("demo", "Experiment name; part of the run folder name.")
-    seed: int = _f(0, "Seed for data generation, sampling and training.")
+    seed: int = _f(0, "Seed of the RL run: data order, sampling, training (and procedural data generation).")
+    pretrain_seed: int = _f(0, "Seed of the tiny base model's pretraining. Separate from `seed`, so RL runs with "
+                               "different seeds start from the same base model, as they would from a hub model.")
     output_dir: str = _f("runs", "Parent folder of run folders.")
     run_dir: str | None = _f(None, "Explicit run folder. Default: <output_dir>/<date>-<experiment>-...-<hash>.")
 
@@ -164,7 +166,7 @@ class ExperimentConfig:
 
 
 # Keys that define the tiny base model; its cache folder is keyed by their values.
-PRETRAIN_KEYS = ("task", "operand_max", "seed", "hidden_size", "num_layers", "num_heads", "intermediate_size",
+PRETRAIN_KEYS = ("task", "operand_max", "pretrain_seed", "hidden_size", "num_layers", "num_heads", "intermediate_size",
                  "pretrain_steps", "pretrain_batch_size", "pretrain_lr", "pretrain_answer_fraction")
 _FIELDS = {f.name: f for f in dataclasses.fields(ExperimentConfig)}
 _HINTS = typing.get_type_hints(ExperimentConfig)
