@@ -166,8 +166,9 @@ class ExperimentConfig:
 
 
 # Keys that define the tiny base model; its cache folder is keyed by their values.
-PRETRAIN_KEYS = ("task", "operand_max", "pretrain_seed", "hidden_size", "num_layers", "num_heads", "intermediate_size",
-                 "pretrain_steps", "pretrain_batch_size", "pretrain_lr", "pretrain_answer_fraction")
+PRETRAIN_KEYS = ("task", "operand_max", "heldout_size", "prompt_template", "pretrain_seed", "hidden_size",
+                 "num_layers", "num_heads", "intermediate_size", "pretrain_steps", "pretrain_batch_size",
+                 "pretrain_lr", "pretrain_answer_fraction")
 _FIELDS = {f.name: f for f in dataclasses.fields(ExperimentConfig)}
 _HINTS = typing.get_type_hints(ExperimentConfig)
 

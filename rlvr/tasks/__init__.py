@@ -1,0 +1,69 @@
+"""Procedural tasks: seeded problem generators with a disjoint held-out split and a pretraining corpus.
+
+A task is one module in `rlvr/tasks/` with one decorated class (see `add.py`)::
+
+    @register_task("add")
+    class AddTask(Task):
+        def splits(self, cfg): ...            # -> (train_rows, heldout_rows), rows = {"question", "reference"}
+        def pretrain_text(self, cfg, rng): ... # -> (prompt, completion) of one pretraining example
+
+Rows are deterministic in the config; the held-out split is fixed by the task's own split seed (not `cfg.seed`),
+so every RL seed and the base model's pretraining see the same benchmark, and it is never trained on.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import pkgutil
+import random
+
+__all__ = ["Task", "register_task", "get_task", "list_tasks"]
+
+_TASKS: dict[str, type] = {}
+
+
+class Task:
+    """Base class of procedural tasks."""
+
+    name = ""
+    verifier = "math"  # the verifier that scores this task's references
+
+    def splits(self, cfg) -> tuple[list[dict], list[dict]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def pretrain_text(self, cfg, rng: random.Random) -> tuple[str, str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def register_task(name: str):
+    def decorator(cls):
+        if name in _TASKS and _TASKS[name] is not cls:
+            raise ValueError(f"task name {name!r} is already registered by {_TASKS[name].__module__}")
+        cls.name = name
+        _TASKS[name] = cls
+        return cls
+
+    return decorator
+
+
+def _load_builtin() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+def list_tasks() -> list[str]:
+    _load_builtin()
+    return sorted(_TASKS)
+
+
+def get_task(name: str) -> Task:
+    """The procedural task registered as `name`; ValueError listing known names otherwise."""
+    _load_builtin()
+    if name not in _TASKS:
+        close = difflib.get_close_matches(name, list(_TASKS), n=2)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"unknown task {name!r}. Known procedural tasks: {', '.join(sorted(_TASKS))}, "
+                         f"or 'dataset' to read dataset_path.{hint}")
+    return _TASKS[name]()
