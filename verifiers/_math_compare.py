@@ -1,0 +1,110 @@
+"""Worker-side judging for the `math` verifier: parse both sides with the whitelisted grammar, compare exactly.
+
+Runs only inside worker processes (it imports sympy), where the parent enforces the time limit by killing the
+process. Returns (reward, status, detail) tuples; see `verifiers/math.py` for the policy.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from verifiers._math_grammar import ParseError, TooLarge, Unevaluated, parse
+
+__all__ = ["judge", "check_reference"]
+
+
+def check_reference(reference: str) -> str | None:
+    try:
+        parse(reference)
+    except (ParseError, Unevaluated, TooLarge) as err:
+        return f"reference does not parse completely: {err}"
+    return None
+
+
+def judge(answer: str, reference: str) -> tuple[float | None, str, str]:
+    try:
+        ref = parse(reference)
+    except (ParseError, Unevaluated, TooLarge) as err:
+        return None, "bad_reference", f"reference does not parse completely: {err}"
+    if not answer:
+        return 0.0, "no_answer", "no answer found"
+    try:
+        ans = parse(answer)
+    except Unevaluated as err:
+        return 0.0, "unevaluated", str(err)
+    except (ParseError, TooLarge) as err:
+        return 0.0, "wrong", f"answer not comparable: {err}"
+    return (1.0, "correct", "") if equal(ans, ref) else (0.0, "wrong", f"{_short(ans)} != {_short(ref)}")
+
+
+def _short(value) -> str:
+    return str(value)[:120]
+
+
+def _scalar_equal(a, b) -> bool:
+    if not isinstance(a, sp.Basic) or not isinstance(b, sp.Basic):
+        return False
+    if a == b:
+        return True
+    if a.is_Rational and b.is_Rational:
+        return False  # exact rationals: equal only when identical
+    if a.has(sp.oo, -sp.oo, sp.zoo, sp.nan) or b.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+        return False
+    diff = a - b
+    if diff == 0 or sp.expand(diff) == 0:
+        return True
+    return sp.simplify(diff) == 0
+
+
+def _equation_equal(lhs_a, rhs_a, lhs_b, rhs_b) -> bool:
+    da, db = sp.expand(lhs_a - rhs_a), sp.expand(lhs_b - rhs_b)
+    if db == 0:
+        return da == 0
+    ratio = sp.simplify(da / db)
+    return bool(ratio.is_number and ratio != 0 and ratio.is_finite)
+
+
+def _multiset_equal(xs, ys) -> bool:
+    if len(xs) != len(ys):
+        return False
+    remaining = list(ys)
+    for x in xs:
+        match = next((i for i, y in enumerate(remaining) if equal(x, y)), None)
+        if match is None:
+            return False
+        remaining.pop(match)
+    return True
+
+
+def equal(a, b) -> bool:
+    """Mathematical equality under the policy of verifiers/math.py."""
+    ta = a[0] if isinstance(a, tuple) else "scalar"
+    tb = b[0] if isinstance(b, tuple) else "scalar"
+    if ta == "percent" or tb == "percent":
+        va = a[1] if ta == "percent" else a
+        vb = b[1] if tb == "percent" else b
+        if ta == tb:
+            return equal(va, vb)
+        pct, other = (va, vb) if ta == "percent" else (vb, va)
+        return isinstance(other, sp.Basic) and (_scalar_equal(pct, other) or _scalar_equal(pct / 100, other))
+    if ta == "rel" and tb == "rel":
+        if a[1] != b[1]:
+            return False
+        if a[1] == "==":
+            return _equation_equal(a[2], a[3], b[2], b[3])
+        return _scalar_equal(sp.expand(a[2] - a[3]), sp.expand(b[2] - b[3]))
+    if ta == "rel" and tb == "scalar":  # x = 3 answers 3: only a single variable on the left
+        return a[1] == "==" and isinstance(a[2], sp.Symbol) and _scalar_equal(a[3], b)
+    if tb == "rel" and ta == "scalar":
+        return b[1] == "==" and isinstance(b[2], sp.Symbol) and _scalar_equal(a, b[3])
+    if ta in ("set", "list") and tb in ("set", "list"):
+        return _multiset_equal(a[1], b[1])
+    if ta == "seq" and tb == "seq":
+        return a[1] == b[1] and a[3] == b[3] and len(a[2]) == len(b[2]) and all(
+            equal(x, y) for x, y in zip(a[2], b[2], strict=True))
+    if ta == "matrix" and tb == "matrix":
+        return [len(r) for r in a[1]] == [len(r) for r in b[1]] and all(
+            _scalar_equal(x, y) for ra, rb in zip(a[1], b[1], strict=True) for x, y in zip(ra, rb, strict=True))
+    if ta == "scalar" and tb == "scalar":
+        return _scalar_equal(a, b)
+    return False

@@ -1,0 +1,354 @@
+"""A whitelisted LaTeX/plain-math grammar that builds sympy objects by constructor calls, never by `eval`,
+`sympify` or `parse_expr`. Runs inside the `math` verifier's worker processes (it imports sympy).
+
+Anything outside the grammar (quotes, underscores outside a subscript, unknown commands, Python syntax) raises
+`ParseError`; operations that restate a problem rather than answer it (integrals, sums, products, limits,
+binomials, derivatives) raise `Unevaluated`; numbers too large to compare exactly (power towers, huge
+factorials) raise `TooLarge`. The whole input must be consumed: a partial parse is a failure, never a value.
+
+Values: a sympy expression, or a tagged structure for compound answers::
+
+    ("list", items)                       # 1, 2, 3   or   3 \\text{ or } 4
+    ("set", items)                        # \\{1, 2\\}
+    ("seq", open, items, close)           # (1, 2), [0, 10), (0, \\infty]   (tuple or interval: brackets kept)
+    ("matrix", rows)                      # \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}
+    ("rel", op, lhs, rhs)                 # x = 3, y \\le 2
+    ("percent", value)                    # 30\\%
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import sympy as sp
+
+__all__ = ["parse", "ParseError", "Unevaluated", "TooLarge", "MAX_TOKENS"]
+
+MAX_TOKENS = 2000
+MAX_DEPTH = 60
+MAX_BITS = 20_000  # integers up to ~6,000 digits are built exactly; larger powers are refused
+
+
+class ParseError(ValueError):
+    pass
+
+
+class Unevaluated(ValueError):
+    pass
+
+
+class TooLarge(ValueError):
+    pass
+
+
+UNEVALUATED = {"int", "iint", "iiint", "oint", "sum", "prod", "lim", "limsup", "liminf", "binom", "dbinom", "tbinom",
+               "choose", "partial", "nabla", "mathrm{d}", "bmod", "mod", "pmod"}
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
+         "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi",
+         "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega"}
+FUNCS = {"sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "cot": sp.cot, "sec": sp.sec, "csc": sp.csc,
+         "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh,
+         "tanh": sp.tanh, "ln": sp.log, "log": sp.log, "exp": sp.exp}
+RELS = {"=": "==", "<": "<", ">": ">", "le": "<=", "leq": "<=", "ge": ">=", "geq": ">=", "neq": "!=", "ne": "!=",
+        "lt": "<", "gt": ">"}
+_TOKEN = re.compile(
+    r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|\\([A-Za-z]+)|\\([{}%$,;!])|(\\\\)|([A-Za-z])|([-+*/^_(){}\[\],=<>!|&%']))")
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    """[(kind, value)] with kind in num, cmd, esc, row, letter, op. Raises ParseError on any other character."""
+    text = re.sub(r"\\text\{\s*(or|and)\s*\}", ",", text)
+    text = re.sub(r"\\(?:text|mathrm|textrm|mathbf|operatorname)\{([A-Za-z ]*)\}", r" \1 ", text)
+    text = text.replace("\\$", "").replace("$", "")
+    tokens, pos = [], 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise ParseError(f"character {text[pos:].strip()[:1]!r} is outside the answer grammar")
+        kinds = ("num", "cmd", "esc", "row", "letter", "op")
+        kind, value = next((k, v) for k, v in zip(kinds, m.groups(), strict=True) if v is not None)
+        if kind == "op" and value == "'":
+            raise ParseError("quotes are outside the answer grammar")
+        if kind == "cmd" and value in UNEVALUATED:
+            raise Unevaluated(f"\\{value} restates an operation instead of evaluating it")
+        tokens.append((kind, value))
+        pos = m.end()
+        if len(tokens) > MAX_TOKENS:
+            raise ParseError("answer too long for the grammar")
+    return tokens
+
+
+def _check_power(base, exp):
+    if base.is_number and exp.is_number and exp.is_real and abs(exp) > 64:
+        b = abs(base)
+        if b.is_number and b != 0 and b != 1:
+            bits = float(abs(exp)) * abs(math.log2(float(b))) if b.is_finite else math.inf
+            if bits > MAX_BITS:
+                raise TooLarge("power too large to evaluate exactly")
+
+
+class _Parser:
+    def __init__(self, tokens):
+        self.toks, self.i, self.depth = tokens, 0, 0
+
+    def peek(self, offset=0):
+        j = self.i + offset
+        return self.toks[j] if j < len(self.toks) else (None, None)
+
+    def take(self, kind=None, value=None):
+        tok = self.peek()
+        if tok[0] is None or (kind and tok[0] != kind) or (value is not None and tok[1] != value):
+            raise ParseError(f"expected {value or kind}, found {tok[1]!r}")
+        self.i += 1
+        return tok
+
+    def at(self, kind, value=None):
+        tok = self.peek()
+        return tok[0] == kind and (value is None or tok[1] == value)
+
+    def enter(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ParseError("nesting too deep")
+
+    # top level: comma-separated list of relations
+    def top(self):
+        items = [self.relation()]
+        while self.at("op", ","):
+            self.take()
+            items.append(self.relation())
+        if self.peek()[0] is not None:
+            raise ParseError(f"unexpected {self.peek()[1]!r}: the answer must parse completely")
+        return items[0] if len(items) == 1 else ("list", items)
+
+    def relation(self):
+        lhs = self.sum()
+        tok = self.peek()
+        op = RELS.get(tok[1]) if tok[0] in ("op", "cmd") else None
+        if op is None:
+            return lhs
+        self.take()
+        rhs = self.sum()
+        if self.peek()[0] in ("op", "cmd") and RELS.get(self.peek()[1]):
+            raise ParseError("chained relations (a < x < b) are not a single value")
+        return ("rel", op, lhs, rhs)
+
+    def sum(self):
+        self.enter()
+        sign = 1
+        if self.at("op", "+") or self.at("op", "-"):
+            sign = -1 if self.take()[1] == "-" else 1
+        elif self.at("cmd", "pm") or self.at("cmd", "mp"):
+            raise ParseError("\\pm answers are two values, not one")
+        value = self.term()
+        value = _scalar(value) * sign if sign == -1 else value
+        while self.at("op", "+") or self.at("op", "-"):
+            op = self.take()[1]
+            rhs = _scalar(self.term())
+            value = _scalar(value) + (rhs if op == "+" else -rhs)
+        self.depth -= 1
+        return value
+
+    def term(self):
+        value = self.power()
+        while True:
+            if self.at("op", "*") or self.at("cmd", "cdot") or self.at("cmd", "times"):
+                self.take()
+                value = _scalar(value) * _scalar(self.power())
+            elif self.at("op", "/") or self.at("cmd", "div"):
+                self.take()
+                den = _scalar(self.power())
+                if den == 0:
+                    raise ParseError("division by zero")
+                value = _scalar(value) / den
+            elif self._starts_atom():  # implicit product: 2\sqrt{3}, 3x, 2\pi
+                value = _scalar(value) * _scalar(self.power())
+            else:
+                return value
+
+    def _starts_atom(self):
+        kind, value = self.peek()
+        return kind in ("num", "letter") or (kind == "op" and value in "({[") or (
+            kind == "cmd" and (value in GREEK or value in FUNCS or value in ("frac", "sqrt", "pi", "infty")))
+
+    def power(self):
+        base = self.postfix()
+        if self.at("op", "^"):
+            self.take()
+            exp = _scalar(self.postfix())
+            if self.at("op", "^"):
+                raise ParseError("ambiguous a^b^c: use braces")
+            if isinstance(exp, sp.Symbol) and exp.name == "circ":
+                return _scalar(base)  # degrees: 30^\circ is 30 (policy: the unit is dropped)
+            base = _scalar(base)
+            _check_power(base, exp)
+            return sp.Pow(base, exp)
+        return base
+
+    def postfix(self):
+        value = self.atom()
+        while self.at("op", "!") or self.at("esc", "%") or self.at("op", "%"):
+            tok = self.take()
+            if tok[1] == "!":
+                value = _scalar(value)
+                if not (value.is_Integer and 0 <= value <= 2000):
+                    raise TooLarge("factorial argument too large or not a small integer")
+                value = sp.factorial(value)
+            else:
+                value = ("percent", _scalar(value))
+        return value
+
+    def group(self, open_, close):
+        self.take("op", open_)
+        value = self.relation_or_list(close)
+        self.take("op", close)
+        return value
+
+    def relation_or_list(self, close):
+        items = [self.relation()]
+        while self.at("op", ","):
+            self.take()
+            items.append(self.relation())
+        return items[0] if len(items) == 1 else ("list", items)
+
+    def atom(self):
+        self.enter()
+        try:
+            return self._atom()
+        finally:
+            self.depth -= 1
+
+    def _atom(self):
+        kind, value = self.peek()
+        if kind == "num":
+            self.take()
+            return sp.Rational(value)  # exact: a decimal denotes exactly its digits
+        if kind == "letter":
+            self.take()
+            name = value
+            if self.at("op", "_"):
+                self.take()
+                sub = self.take()[1] if not self.at("op", "{") else self._braced_text()
+                name = f"{value}_{sub}"
+            return {"e": sp.E, "i": sp.I}.get(name, sp.Symbol(name))
+        if kind == "op" and value == "{":
+            return self.group("{", "}")
+        if kind == "op" and value in "([":
+            self.take()
+            items = [self.relation()]
+            while self.at("op", ","):
+                self.take()
+                items.append(self.relation())
+            close = self.take("op")[1]
+            if close not in ")]":
+                raise ParseError(f"unbalanced bracket {close!r}")
+            if len(items) == 1 and value == "(" and close == ")":
+                return items[0]
+            return ("seq", value, [_scalar_or_rel(x) for x in items], close)
+        if kind == "esc" and value == "{":
+            self.take()
+            items = [] if self.at("esc", "}") else [self.relation()]
+            while self.at("op", ","):
+                self.take()
+                items.append(self.relation())
+            self.take("esc", "}")
+            return ("set", items)
+        if kind == "cmd":
+            return self._command(value)
+        raise ParseError(f"unexpected {value!r}")
+
+    def _braced_text(self):
+        self.take("op", "{")
+        parts = []
+        while not self.at("op", "}"):
+            parts.append(self.take()[1])
+        self.take("op", "}")
+        return "".join(parts)
+
+    def _arg(self):
+        if self.at("op", "{"):
+            return _scalar(self.group("{", "}"))
+        tok = self.take()
+        if tok[0] == "num":
+            return sp.Rational(tok[1][0]) if len(tok[1]) > 1 and "." not in tok[1] else sp.Rational(tok[1])
+        if tok[0] == "letter":
+            return sp.Symbol(tok[1])
+        raise ParseError("expected an argument")
+
+    def _command(self, name):
+        self.take()
+        if name == "frac":
+            num_tok = self.peek()
+            if num_tok[0] == "num" and not self.at("op", "{") and len(num_tok[1]) == 2 and num_tok[1].isdigit():
+                self.take()  # \frac12
+                return sp.Rational(int(num_tok[1][0]), int(num_tok[1][1]))
+            num, den = self._arg(), self._arg()
+            if den == 0:
+                raise ParseError("division by zero")
+            return num / den
+        if name == "sqrt":
+            if self.at("op", "["):
+                self.take()
+                n = _scalar(self.sum())
+                self.take("op", "]")
+                return sp.root(self._arg(), n)
+            return sp.sqrt(self._arg())
+        if name == "pi":
+            return sp.pi
+        if name == "infty":
+            return sp.oo
+        if name in GREEK:
+            return sp.Symbol(name)
+        if name in FUNCS:
+            arg = self.power() if not self.at("op", "{") else self.group("{", "}")
+            return FUNCS[name](_scalar(arg))
+        if name == "begin":
+            return self._matrix()
+        if name == "circ":
+            return sp.Symbol("circ")
+        raise ParseError(f"\\{name} is outside the answer grammar")
+
+    def _matrix(self):
+        env = self._braced_text()
+        if env not in ("pmatrix", "bmatrix", "matrix", "vmatrix", "Bmatrix"):
+            raise ParseError(f"environment {env!r} is outside the answer grammar")
+        rows, row = [], [self.sum()]
+        while True:
+            if self.at("op", "&"):
+                self.take()
+                row.append(self.sum())
+            elif self.at("row"):
+                self.take()
+                rows.append(row)
+                row = [self.sum()]
+            elif self.at("cmd", "end"):
+                self.take()
+                if self._braced_text() != env:
+                    raise ParseError("mismatched \\end")
+                rows.append(row)
+                return ("matrix", [[_scalar(x) for x in r] for r in rows])
+            else:
+                raise ParseError("bad matrix")
+
+
+def _scalar(value):
+    if isinstance(value, tuple):
+        if value[0] == "percent":
+            return value[1] / 100
+        raise ParseError(f"a {value[0]} cannot be used in arithmetic")
+    return value
+
+
+def _scalar_or_rel(value):
+    return value if isinstance(value, tuple) and value[0] == "rel" else _scalar(value)
+
+
+def parse(text: str):
+    """Parse a whole answer string into a sympy expression or a tagged structure (see module docstring)."""
+    tokens = tokenize(text)
+    if not tokens:
+        raise ParseError("empty answer")
+    return _Parser(tokens).top()
