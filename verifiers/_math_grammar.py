@@ -56,6 +56,9 @@ _TOKEN = re.compile(
     r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|\\([A-Za-z]+)|\\([{}%$,;!])|(\\\\)|([A-Za-z])|([-+*/^_(){}\[\],=<>!|&%']))")
 
 
+_ENV = re.compile(r"\s*\\(begin|end)\s*\{([A-Za-z]+\*?)\}")
+
+
 def tokenize(text: str) -> list[tuple[str, str]]:
     """[(kind, value)] with kind in num, cmd, esc, row, letter, op. Raises ParseError on any other character."""
     text = re.sub(r"\\text\{\s*(or|and)\s*\}", ",", text)
@@ -65,6 +68,11 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         if text[pos:].strip() == "":
             break
+        env = _ENV.match(text, pos)
+        if env:  # \begin{pmatrix} / \end{pmatrix}: one command token and one environment token
+            tokens += [("cmd", env.group(1)), ("env", env.group(2))]
+            pos = env.end()
+            continue
         m = _TOKEN.match(text, pos)
         if not m:
             raise ParseError(f"character {text[pos:].strip()[:1]!r} is outside the answer grammar")
@@ -72,6 +80,9 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         kind, value = next((k, v) for k, v in zip(kinds, m.groups(), strict=True) if v is not None)
         if kind == "op" and value == "'":
             raise ParseError("quotes are outside the answer grammar")
+        if kind == "letter" and len(tokens) >= 2 and tokens[-1][0] == "letter" and tokens[-2][0] == "letter" \
+                and text[m.start(5) - 1:m.start(5)].isalpha():
+            raise ParseError("words outside \\text{} are not part of a mathematical answer")
         if kind == "cmd" and value in UNEVALUATED:
             raise Unevaluated(f"\\{value} restates an operation instead of evaluating it")
         tokens.append((kind, value))
@@ -194,7 +205,7 @@ class _Parser:
             tok = self.take()
             if tok[1] == "!":
                 value = _scalar(value)
-                if not (value.is_Integer and 0 <= value <= 2000):
+                if not (value.is_Integer and 0 <= value <= 5000):
                     raise TooLarge("factorial argument too large or not a small integer")
                 value = sp.factorial(value)
             else:
@@ -312,7 +323,7 @@ class _Parser:
         raise ParseError(f"\\{name} is outside the answer grammar")
 
     def _matrix(self):
-        env = self._braced_text()
+        env = self.take("env")[1]
         if env not in ("pmatrix", "bmatrix", "matrix", "vmatrix", "Bmatrix"):
             raise ParseError(f"environment {env!r} is outside the answer grammar")
         rows, row = [], [self.sum()]
@@ -326,7 +337,7 @@ class _Parser:
                 row = [self.sum()]
             elif self.at("cmd", "end"):
                 self.take()
-                if self._braced_text() != env:
+                if self.take("env")[1] != env:
                     raise ParseError("mismatched \\end")
                 rows.append(row)
                 return ("matrix", [[_scalar(x) for x in r] for r in rows])

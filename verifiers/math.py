@@ -42,6 +42,7 @@ surfaced and counted, never a silent 0).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -132,14 +133,18 @@ class MathVerifier(Verifier):
         ref_num = plain_number(reference)
         if answer is None or not normalize(answer):
             if ref_num is None:  # the reference must still be checked: a bad one is None, not 0
-                return None, ("", reference)
+                return None, ("", normalize(reference))
             return Verdict(0.0, "no_answer", how), None
+        ref_text = _text_answer(reference)
+        if ref_text is not None:  # a word answer (a name, a day): compared as text, case-insensitively
+            ok = _text_answer(answer) == ref_text
+            return Verdict(1.0 if ok else 0.0, "correct" if ok else "wrong", "" if ok else "text differs"), None
         ans_num = plain_number(answer)
         if ref_num is not None and ans_num is not None:
             ok = _fast_equal(ans_num[0], ans_num[1], ref_num[0], ref_num[1])
             detail = "" if ok else f"{_show(ans_num[0])} != {_show(ref_num[0])} ({how})"
             return Verdict(1.0 if ok else 0.0, "correct" if ok else "wrong", detail), None
-        return None, (answer, reference)
+        return None, (normalize(answer), normalize(reference))
 
     def check_reference(self, reference: str) -> str | None:
         if not isinstance(reference, str) or not reference.strip():
@@ -147,13 +152,25 @@ class MathVerifier(Verifier):
         if plain_number(reference) is not None:
             return None
         try:
-            return self.pool.run([("check", reference, "")])[0][0]
+            return self.pool.run([("check", normalize(reference), "")])[0][0]
         except (RuntimeError, OSError) as err:
             return f"could not check the reference: {err}"
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
+
+
+_TEXT = re.compile(r"^(?:\\(?:text|textbf|mathrm)\{\s*([A-Za-z][A-Za-z .'-]*?)\s*\}|([A-Za-z][A-Za-z .'-]*[A-Za-z]))$")
+
+
+def _text_answer(text: str) -> str | None:
+    """Lower-cased words of a text answer (``\\text{Tina}``, ``Monday``), or None for anything mathematical."""
+    m = _TEXT.match(normalize(text).strip())
+    if not m:
+        return None
+    words = (m.group(1) or m.group(2)).lower().split()
+    return " ".join(words) if words and any(len(w) > 1 for w in words) else None
 
 
 def _show(value) -> str:
