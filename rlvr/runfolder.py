@@ -27,7 +27,10 @@ _MAX_SHOWN = 3  # overrides spelled out in a folder name; keeps names readable
 
 
 def identity_hash(cfg: ExperimentConfig) -> str:
-    values = {k: v for k, v in cfg.to_dict().items() if k not in _LOCATION_KEYS}
+    """Hash of the values that differ from the defaults (location keys excluded). Keys added to the config later
+    with a default therefore leave existing runs' identities, and their resumability, unchanged."""
+    defaults = ExperimentConfig().to_dict()
+    values = {k: v for k, v in cfg.to_dict().items() if k not in _LOCATION_KEYS and v != defaults.get(k)}
     return config_hash(values)
 
 
