@@ -87,20 +87,18 @@ def _interval(values) -> list[float] | None:
 
 
 def _compute_to_reach(family: str, params: dict, target: float) -> float | None:
-    """Compute at which `family` predicts `target` accuracy (None if never)."""
+    """Compute at which `family` predicts `target` accuracy (None if never, or beyond 1e300 FLOPs)."""
+    log10_c = None
     if family == "loglinear":
         b = params["slope_per_decade"]
-        return 10 ** ((target - params["intercept"]) / b) if b > 0 else None
-    if family == "sigmoid":
+        log10_c = (target - params["intercept"]) / b if b > 0 else None
+    elif family == "sigmoid":
         A, R0, B = params["A"], params["R0"], params["B"]
-        if not (min(A, R0) < target < max(A, R0)):
-            return None
-        return params["C_mid"] / ((A - R0) / (target - R0) - 1) ** (1 / B)
-    if family == "powerlaw":
-        if params["k"] <= 0 or target >= 1:
-            return None
-        return math.exp((params["E"] - math.log(1 - target)) / params["k"])
-    return None
+        if min(A, R0) < target < max(A, R0):
+            log10_c = math.log10(params["C_mid"]) - math.log10((A - R0) / (target - R0) - 1) / B
+    elif family == "powerlaw" and params["k"] > 0 and target < 1:
+        log10_c = (params["E"] - math.log(1 - target)) / params["k"] / math.log(10)
+    return 10 ** log10_c if log10_c is not None and log10_c < 300 else None
 
 
 def fit_points(p, bench: str = "heldout", target: float = 0.9, draws: int = DRAWS, seed: int = 0) -> dict:

@@ -1,0 +1,148 @@
+"""Scaling fits on synthetic truth: parameters recovered within their intervals, the right family chosen by
+backtest, ~95% interval coverage, and clear errors for too little data."""
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rlvr.fit import fit_runs, load_points
+from rlvr.scaling import Points, bootstrap, fit_loglinear, predict
+
+COMPUTE = np.logspace(10, 14, 9)  # 4 decades, 9 points
+
+
+def write_run(folder, accs, compute=COMPUTE, n=1000, seed=0, base=None, **config):
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text("".join(f"{k}: {v}\n" for k, v in {"experiment": "synth", "seed": seed,
+                                                                             **config}.items()))
+    rows = [] if base is None else [{"step": 0, "compute_flops": 0.0, "benchmark": "synth", "pass@1": base, "n": n}]
+    rows += [{"step": i + 1, "compute_flops": float(c), "benchmark": "synth", "pass@1": float(a), "n": n,
+              "pass@k": {"8": min(1.0, float(a) + 0.2)}} for i, (c, a) in enumerate(zip(compute, accs, strict=True))]
+    (folder / "evals.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return folder
+
+
+def noisy(p, n, rng):
+    return rng.binomial(n, np.clip(p, 0, 1)) / n
+
+
+def loglinear_truth(c, a=0.2, b=0.1):
+    return a + b * (np.log10(c) - 10)
+
+
+def sigmoid_truth(c):
+    return predict("sigmoid", {"A": 0.8, "B": 1.5, "C_mid": 1e12, "R0": 0.2}, c)
+
+
+def test_loglinear_slope_recovered_within_ci(tmp_path):
+    rng = np.random.default_rng(1)
+    run = write_run(tmp_path / "r", noisy(loglinear_truth(COMPUTE), 1000, rng), base=0.15)
+    entry = fit_runs([run])["benchmarks"]["synth"]
+    ll = entry["loglinear"]
+    assert abs(ll["slope_per_decade"] - 0.1) <= 0.015
+    assert ll["ci95"][0] <= 0.1 <= ll["ci95"][1]
+    assert ll["r2"] > 0.9 and "Log-linear holds" in entry["verdict"]
+
+
+def test_sigmoid_is_chosen_with_its_ceiling(tmp_path):
+    rng = np.random.default_rng(2)
+    run = write_run(tmp_path / "r", noisy(sigmoid_truth(COMPUTE), 1000, rng), base=0.2)
+    entry = fit_runs([run])["benchmarks"]["synth"]
+    assert entry["best"] == "sigmoid"
+    assert abs(entry["sigmoid"]["A"] - 0.8) <= 0.05
+    assert entry["backtest"]["sigmoid"]["mae"] < entry["backtest"]["loglinear"]["mae"]
+    assert "saturates" in entry["verdict"]
+
+
+def test_flat_data_has_no_slope(tmp_path):
+    rng = np.random.default_rng(3)
+    run = write_run(tmp_path / "r", noisy(np.full(9, 0.5), 1000, rng), base=0.5)
+    entry = fit_runs([run])["benchmarks"]["synth"]
+    ll = entry["loglinear"]
+    assert abs(ll["slope_per_decade"]) <= 0.01 and ll["ci95"][0] <= 0 <= ll["ci95"][1]
+    assert entry["verdict"].startswith("Cannot be judged")
+
+
+def test_seeds_are_pooled_and_resampled(tmp_path):
+    rng = np.random.default_rng(4)
+    runs = [write_run(tmp_path / f"s{s}", noisy(loglinear_truth(COMPUTE) + 0.02 * (s - 1), 1000, rng), seed=s)
+            for s in range(3)]
+    result = fit_runs(runs)
+    entry = result["benchmarks"]["synth"]
+    assert entry["points"]["n_runs"] == 3 and entry["points"]["n_trained"] == 27
+    assert abs(entry["loglinear"]["slope_per_decade"] - 0.1) <= 0.015
+
+
+def test_extrapolation_reaches_target(tmp_path):
+    rng = np.random.default_rng(5)
+    run = write_run(tmp_path / "r", noisy(loglinear_truth(COMPUTE), 1000, rng))
+    ex = fit_runs([run], target=0.8)["benchmarks"]["synth"]["extrapolation"]
+    # truth: 0.2 + 0.1 (log10 C - 10) = 0.8 at C = 1e16
+    assert ex["family"] in ("loglinear", "powerlaw", "sigmoid") and ex["compute"] is not None
+    if ex["family"] == "loglinear":
+        assert 15.5 < math.log10(ex["compute"]) < 16.5 and ex["ci95"][0] < 1e16 < ex["ci95"][1]
+
+
+def test_binomial_interval_coverage_is_about_95_percent():
+    rng = np.random.default_rng(6)
+    covered, trials = 0, 150
+    for _ in range(trials):
+        acc = noisy(loglinear_truth(COMPUTE), 400, rng)
+        p = Points(COMPUTE, acc, np.full(9, 400.0), np.zeros(9, dtype=int))
+        draws = [d["slope_per_decade"] for d in bootstrap(p, "loglinear", 200, rng)]
+        lo, hi = np.percentile(draws, [2.5, 97.5])
+        covered += lo <= 0.1 <= hi
+    assert 0.85 <= covered / trials <= 0.995, covered / trials
+
+
+def test_loglinear_fit_is_exact_on_noise_free_data():
+    p = Points(COMPUTE, loglinear_truth(COMPUTE), np.full(9, 100.0))
+    fit = fit_loglinear(p)
+    assert fit["slope_per_decade"] == pytest.approx(0.1) and fit["r2"] == pytest.approx(1.0)
+
+
+def rlvr(*args):
+    return subprocess.run([sys.executable, "-m", "rlvr.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("compute, message", [
+    (np.array([1e10, 1e12]), "has 2 evaluation point"),          # two points
+    (np.array([1e10, 2e10, 5e10]), "spans 0.70 decades"),         # less than one decade
+])
+def test_too_little_data_exits_nonzero_without_traceback(tmp_path, compute, message):
+    run = write_run(tmp_path / "r", np.full(len(compute), 0.5), compute=compute)
+    proc = rlvr("fit", str(run))
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_writes_fit_json_with_design_fields(tmp_path):
+    rng = np.random.default_rng(7)
+    run = write_run(tmp_path / "r", noisy(loglinear_truth(COMPUTE), 1000, rng), base=0.15)
+    proc = rlvr("fit", str(run), "--draws", "100")
+    assert proc.returncode == 0, proc.stderr
+    entry = json.loads((run / "fit.json").read_text())["benchmarks"]["synth"]
+    assert set(entry["loglinear"]) >= {"slope_per_decade", "ci95", "intercept", "r2"}
+    assert set(entry["sigmoid"]) >= {"A", "B", "C_mid", "R0"} and set(entry["powerlaw"]) >= {"k", "E"}
+    assert set(entry["backtest"]) == {"loglinear", "sigmoid", "powerlaw"}
+    assert entry["best"] in ("loglinear", "sigmoid", "powerlaw") and isinstance(entry["verdict"], str)
+
+
+def test_bad_rows_are_clear_errors(tmp_path):
+    run = write_run(tmp_path / "r", np.full(9, 0.5))
+    with open(run / "evals.jsonl", "a") as fh:
+        fh.write(json.dumps({"step": 99, "compute_flops": 1e15, "benchmark": "synth", "pass@1": 1.7}) + "\n")
+    with pytest.raises(ValueError, match="pass@1 in"):
+        load_points([run])
+
+
+def test_resumed_runs_keep_the_last_attempt(tmp_path):
+    run = write_run(tmp_path / "r", np.full(9, 0.5))
+    with open(run / "evals.jsonl", "a") as fh:
+        fh.write(json.dumps({"step": 9, "compute_flops": 1e14, "benchmark": "synth", "pass@1": 0.9, "n": 1000,
+                             "attempt": 2}) + "\n")
+    p = load_points([run])["synth"]
+    assert len(p.acc) == 9 and p.acc[-1] == 0.9
