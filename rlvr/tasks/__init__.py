@@ -1,14 +1,21 @@
 """Procedural tasks: seeded problem generators with a disjoint held-out split and a pretraining corpus.
 
-A task is one module in `rlvr/tasks/` with one decorated class (see `add.py`)::
+A task is one module in `rlvr/tasks/` with one decorated class (see `add.py`); modules here are imported on the
+first `get_task` / `list_tasks` call, never at import of `rlvr`::
 
     @register_task("add")
     class AddTask(Task):
         def splits(self, cfg): ...            # -> (train_rows, heldout_rows), rows = {"question", "reference"}
         def pretrain_text(self, cfg, rng): ... # -> (prompt, completion) of one pretraining example
 
-Rows are deterministic in the config; the held-out split is fixed by the task's own split seed (not `cfg.seed`),
-so every RL seed and the base model's pretraining see the same benchmark, and it is never trained on.
+    train, heldout = get_task(cfg.task).splits(cfg)
+
+- Rows are deterministic in the config. The held-out split is fixed by the task's own split seed (not `cfg.seed`),
+  so every RL seed is measured on the same benchmark; it is disjoint from training and never pretrained on.
+- The prompt shown to the model is ``cfg.prompt_template.format(question=row["question"])``; the completion is
+  what follows it, ended by eos.
+- `pretrain_text` returns the prompt (already formatted with `prompt_template`) and the completion separately,
+  rather than one string, so that pretraining can put its loss on the completion only.
 """
 
 from __future__ import annotations
