@@ -1,0 +1,173 @@
+"""Kernel isolation primitives for the sandbox: namespaces, a read-only private root, rlimits, dropped privileges.
+
+Runs only inside processes forked by the launcher (never in the verifier's own process). Python 3.11 has no
+``os.unshare``/``mount``/``setns``, so they are called through libc with ctypes.
+
+`enter_new_namespaces` + `build_root` give the run: a new PID namespace (killing its init kills every descendant,
+``setsid`` escapees included), a network namespace with no interfaces up (no network, not even loopback to the
+host), new IPC and UTS namespaces, and a private mount namespace whose root is a read-only tmpfs holding only
+read-only bind mounts of the interpreter and system libraries, ``/dev/{null,zero,random,urandom}``, a fresh
+``/proc`` of the new PID namespace and a size-capped private tmpfs at ``/tmp``. `confine` then sets the rlimits,
+``PR_SET_NO_NEW_PRIVS`` and switches to an unprivileged uid/gid used by nobody else, so capabilities are gone and
+setuid binaries are inert.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import secrets
+import sys
+import sysconfig
+
+__all__ = ["IsolationError", "enter_new_namespaces", "build_root", "enter_root", "join_namespaces_of",
+           "confine", "vm_size", "fresh_uid", "set_parent_death_signal", "set_child_subreaper", "system_binds"]
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+DEVICES = ("null", "zero", "random", "urandom")
+_libc = None
+
+
+class IsolationError(RuntimeError):
+    """The kernel refused an isolation step; the run must not go ahead unprotected."""
+
+
+def _c():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def _check(rc: int, what: str) -> None:
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise IsolationError(f"{what} failed: {os.strerror(err)} (errno {err})")
+
+
+def _mount(src: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = lambda s: None if s is None else s.encode()
+    _check(_c().mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+           f"mount {src or fstype} on {target}")
+
+
+def set_parent_death_signal(sig: int = 9) -> None:
+    _check(_c().prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
+
+
+def set_child_subreaper() -> None:
+    _check(_c().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def enter_new_namespaces() -> None:
+    """New mount, network, IPC and UTS namespaces for this process; new PID namespace for its next child."""
+    _check(_c().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID), "unshare")
+
+
+def join_namespaces_of(pid: int) -> None:
+    """Join the mount, network, IPC and UTS namespaces of `pid` (the judge joins the run's jail this way)."""
+    for kind, flag in (("net", CLONE_NEWNET), ("ipc", CLONE_NEWIPC), ("uts", CLONE_NEWUTS), ("mnt", CLONE_NEWNS)):
+        fd = os.open(f"/proc/{pid}/ns/{kind}", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            _check(_c().setns(fd, flag), f"setns({kind})")
+        finally:
+            os.close(fd)
+
+
+def system_binds() -> list[str]:
+    """Host paths the jail exposes read-only: system libraries and this interpreter's stdlib and site-packages.
+
+    Computed in the launcher, before any run. The repository, the run folders and home directories are not
+    included (an editable install's source tree stays invisible).
+    """
+    paths = ["/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc/alternatives", "/etc/ld.so.cache"]
+    info = sysconfig.get_paths()
+    paths += [sys.base_prefix, sys.base_exec_prefix, info["stdlib"], info["platstdlib"], info["purelib"],
+              info["platlib"]]
+    out: list[str] = []
+    for p in paths:
+        p = os.path.normpath(p)
+        if os.path.lexists(p) and p not in out and not any(p.startswith(q.rstrip("/") + "/") for q in out
+                                                            if not os.path.islink(q)):
+            out.append(p)
+    return out
+
+
+def _bind_ro(src: str, target: str) -> None:
+    _mount(src, target, None, MS_BIND | MS_REC)
+    _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def build_root(root: str, binds: list[str], tmp_bytes: int, owner: int) -> None:
+    """Assemble the jail's filesystem on a tmpfs mounted at `root` (inside a private mount namespace)."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount propagates back to the host
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
+    for src in binds:
+        dst = root + src
+        if os.path.islink(src) and os.path.dirname(src) == "/":
+            os.symlink(os.readlink(src), dst)  # e.g. /bin -> usr/bin on merged-/usr systems
+            continue
+        if os.path.isdir(src):
+            os.makedirs(dst, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            open(dst, "wb").close()
+        _bind_ro(src, dst)
+    os.makedirs(root + "/dev", exist_ok=True)
+    for dev in DEVICES:
+        open(f"{root}/dev/{dev}", "wb").close()
+        _mount(f"/dev/{dev}", f"{root}/dev/{dev}", None, MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{root}/dev/{name}")
+    for d in ("proc", "tmp", "dev/shm"):
+        os.makedirs(f"{root}/{d}", exist_ok=True)
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    opts = f"uid={owner},gid={owner},mode=0700,nr_inodes=4096"
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},{opts}")
+    _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={1 << 20},{opts}")
+    _mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def enter_root(root: str, cwd: str = "/tmp") -> None:
+    os.chdir(root)
+    os.chroot(".")
+    os.chdir(cwd)
+
+
+def fresh_uid() -> int:
+    """A uid (and gid) no account uses, different for every run, so RLIMIT_NPROC counts this run alone."""
+    return 0x20000000 + secrets.randbelow(1 << 28)
+
+
+def vm_size() -> int:
+    """This process's virtual memory size (the baseline the memory budget is added to)."""
+    with open("/proc/self/status", "rb") as fh:
+        for line in fh:
+            if line.startswith(b"VmSize:"):
+                return int(line.split()[1]) * 1024
+    raise IsolationError("cannot read VmSize from /proc/self/status")
+
+
+def confine(uid: int, cpu_seconds: int, memory_bytes: int, file_bytes: int, processes: int, open_files: int,
+            baseline: int | None = None) -> None:
+    """Limits and privilege drop for the calling process; irreversible. Memory is a budget above the baseline."""
+    setr = resource.setrlimit
+    setr(resource.RLIMIT_CORE, (0, 0))
+    setr(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    setr(resource.RLIMIT_AS, ((vm_size() if baseline is None else baseline) + memory_bytes,) * 2)
+    setr(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+    setr(resource.RLIMIT_NPROC, (processes, processes))
+    setr(resource.RLIMIT_NOFILE, (open_files, open_files))
+    setr(resource.RLIMIT_MSGQUEUE, (0, 0))
+    _check(_c().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() == 0 or os.geteuid() == 0:  # belt and braces: never run model code with privileges
+        raise IsolationError("privilege drop did not take effect")

@@ -1,0 +1,116 @@
+"""The judge: runs a reference's ``check(candidate)`` in its own process, calling the candidate over pipes.
+
+Why a separate process: code that runs in the same process as the candidate can be read and rewritten by it
+(frame walking, ``gc``, ``ctypes``), so an in-process harness can never prove that ``check`` finished. Here the
+tests and the per-run nonce live only in the judge, which runs under a different uid from the candidate (no
+ptrace, no signals, no ``/proc/<pid>/mem``), shares its jail (no network, read-only filesystem) and talks to the
+candidate only through two pipes. ``candidate(*args)`` becomes a request carrying plain values; the reply is
+decoded by `wire.decode_value` into builtin objects the judge builds itself, so the candidate influences ``check``
+only through the values its functions return, exactly as a function under test should.
+
+Names the test uses but does not define (HumanEval's ``poly`` or ``encode_cyclic``, defined by the prompt) are
+looked up in the candidate's module, as in HumanEval's own harness. An exception raised by a candidate function
+reaches ``check`` as the builtin exception of the same name (``ValueError`` stays ``ValueError``), or as
+`CandidateError`. If the candidate process dies, every later call raises `CandidateDied` and the run fails.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import os
+
+from verifiers._sandbox import wire
+
+__all__ = ["run_judge", "free_names", "CandidateError", "CandidateDied"]
+
+
+class CandidateError(Exception):
+    """A candidate function raised an exception that is not a builtin one (or SystemExit)."""
+
+
+class CandidateDied(BaseException):
+    """The candidate process is gone (exited, crashed or was killed); nothing it said later counts."""
+
+
+def free_names(test_source: str) -> set[str]:
+    """Names read by the test that it never binds and that are not builtins (looked up in the candidate)."""
+    tree = ast.parse(test_source)
+    loaded, bound = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return loaded - bound - set(dir(builtins))
+
+
+class _Channel:
+    def __init__(self, req_fd: int, rep_fd: int, max_reply: int):
+        self.req_fd, self.rep_fd, self.max_reply = req_fd, rep_fd, max_reply
+        self.calls = self.returned = 0
+        self.died = False
+
+    def call(self, name: str, args: tuple, kwargs: dict):
+        if self.died:
+            raise CandidateDied("candidate process is gone")
+        self.calls += 1
+        body = wire.encode_value([list(args), kwargs])  # WireError for non-plain arguments: the test's problem
+        try:
+            wire.write_frame(self.req_fd, {"name": name}, body)
+            header, reply = wire.read_frame(self.rep_fd, max_header=4096, max_body=self.max_reply)
+            value = wire.decode_value(reply)
+        except (OSError, wire.WireError) as err:
+            self.died = True
+            raise CandidateDied(f"no valid reply from the candidate: {err}") from None
+        if header.get("ok") is True:
+            self.returned += 1
+            return value
+        message = value if type(value) is str else "exception"
+        exc_type = getattr(builtins, message.split(":", 1)[0], None)
+        if isinstance(exc_type, type) and issubclass(exc_type, Exception):
+            raise exc_type(message.split(":", 1)[-1].strip())
+        raise CandidateError(message)
+
+
+def _remote(channel: _Channel, name: str):
+    def call(*args, **kwargs):
+        return channel.call(name, args, kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def run_judge(test: str, entry_point: str, req_fd: int, rep_fd: int, report_fd: int, nonce: str,
+              max_reply: int) -> None:
+    """Run ``check(<candidate entry_point>)`` and report the outcome (with the nonce) on `report_fd`. Never returns.
+
+    Reported: ``completed`` (check returned), ``raised`` (it raised: an assertion or anything else), the number of
+    candidate calls made and answered, and whether the candidate died.
+    """
+    channel = _Channel(req_fd, rep_fd, max_reply)
+    outcome, error = "raised", ""
+    try:
+        namespace = {"__name__": "__test__", "__builtins__": builtins}
+        for name in free_names(test):
+            namespace[name] = _remote(channel, name)
+        exec(compile(test, "<test>", "exec"), namespace)
+        namespace["check"](_remote(channel, entry_point))
+        outcome = "completed"
+    except BaseException as err:  # noqa: BLE001 - any way out of check other than returning is a failure
+        error = f"{type(err).__name__}: {err}"[:500]
+    report = {"nonce": nonce, "outcome": outcome, "calls": channel.calls, "returned": channel.returned,
+              "died": channel.died, "error": error}
+    try:
+        data = json.dumps(report).encode()
+        while data:
+            data = data[os.write(report_fd, data):]
+    finally:
+        os._exit(0)
