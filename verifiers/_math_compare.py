@@ -90,13 +90,14 @@ def equal(a, b) -> bool:
     if ta == "rel" and tb == "rel":
         if a[1] != b[1]:
             return False
+        if a[1] == "in":
+            return a[2] == b[2] and equal(a[3], b[3])
         if a[1] == "==":
             return _equation_equal(a[2], a[3], b[2], b[3])
         return _scalar_equal(sp.expand(a[2] - a[3]), sp.expand(b[2] - b[3]))
-    if ta == "rel" and tb == "scalar":  # x = 3 answers 3: only a single variable on the left
-        return a[1] == "==" and isinstance(a[2], sp.Symbol) and _scalar_equal(a[3], b)
-    if tb == "rel" and ta == "scalar":
-        return b[1] == "==" and isinstance(b[2], sp.Symbol) and _scalar_equal(a, b[3])
+    if ta == "rel" or tb == "rel":  # x = 3 answers 3, x \in [1,2] answers [1,2]: a single variable on the left
+        rel, other = (a, b) if ta == "rel" else (b, a)
+        return rel[1] in ("==", "in") and isinstance(rel[2], sp.Symbol) and equal(rel[3], other)
     if ta in ("set", "list") and tb in ("set", "list"):
         return _multiset_equal(a[1], b[1])
     if ta == "seq" and tb == "seq":

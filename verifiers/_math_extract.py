@@ -17,25 +17,38 @@ from fractions import Fraction
 __all__ = ["extract_answer", "normalize", "plain_number", "MAX_CHARS"]
 
 MAX_CHARS = 20_000  # only the tail of a completion is searched: the final answer is at its end
-_BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_BOX_OR_BRACE = re.compile(r"\\(?:boxed|fbox)\s*\{|[{}]")
 _HASH = re.compile(r"####\s*([^\n]+)")
-_ANSWER_IS = re.compile(r"(?:answer\s*(?:is|:)|Answer\s*:)\s*([^\n]+)", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"answer\s*(?:is\s*:?|:)\**", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"\.(?:\s|$)")
+_WRAPPERS = re.compile(r"^(?:\*+|\$+|\\\(|\\\[)\s*|\s*(?:\*+|\$+|\\\)|\\\])$")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 
 
 def _boxes(text: str) -> tuple[str | None, bool]:
-    """(content of the last complete box, whether a box opened after it was left unclosed)."""
-    last, open_after = None, False
-    for m in _BOX.finditer(text):
-        depth, i = 1, m.end()
-        while i < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            i += 1
-        if depth == 0:
-            last, open_after = text[m.end():i - 1], False
+    """(content of the complete box that opens last, whether a box opened after it was left unclosed).
+
+    One pass over the braces with a stack, so 2,000 unclosed ``\\boxed{`` cost linear time.
+    """
+    stack: list[int] = []  # content start of an open box, or -1 for a plain brace
+    last_start, last = -1, None
+    for m in _BOX_OR_BRACE.finditer(text):
+        tok = m.group()
+        if tok == "}":
+            start = stack.pop() if stack else -1
+            if start > last_start:
+                last_start, last = start, text[start:m.start()]
         else:
-            open_after = True
-    return last, open_after
+            stack.append(-1 if tok == "{" else m.end())
+    return last, any(start > last_start for start in stack)
+
+
+def _said(line: str) -> str:
+    """The answer part of an "answer is ..." line: first sentence, markdown/math delimiters removed."""
+    line = _SENTENCE_END.split(line.strip(), maxsplit=1)[0]
+    for _ in range(3):
+        line = _WRAPPERS.sub("", line.strip())
+    return line.strip()
 
 
 def extract_answer(completion: str) -> tuple[str | None, str]:
@@ -49,9 +62,11 @@ def extract_answer(completion: str) -> tuple[str | None, str]:
     hashes = _HASH.findall(text)
     if hashes:
         return hashes[-1].strip(), "####"
-    said = _ANSWER_IS.findall(text)
-    if said:
-        return said[-1].strip().rstrip("."), "answer is"
+    said = None
+    for said in _ANSWER_IS.finditer(text):  # the last one: "the answer is 5. No, the answer is 6" answers 6
+        pass
+    if said is not None:
+        return _said(text[said.end():].split("\n", 1)[0]), "answer is"
     numbers = _NUMBER.findall(text)
     if numbers:
         return numbers[-1], "last number"
@@ -59,23 +74,43 @@ def extract_answer(completion: str) -> tuple[str | None, str]:
 
 
 _STRIP = [(re.compile(p), r) for p, r in [
-    (r"\\left|\\right|\\displaystyle|\\!|\\,|\\;|\\:|\\ |~|\\quad|\\qquad", ""),
+    (r"\\left|\\right|\\displaystyle|\\!|\\,|\\;|\\:|\\ |~|\\quad|\\qquad|\\\$", ""),
+    (r"\{,\}", ","),
     (r"\\[dt]frac", r"\\frac"),
-    (r"^\$+|\$+$", ""),
-    (r"\\(?:mathrm|textbf|mathbf|mbox)\{([^{}]*)\}", r"\1"),
+    (r"^\$+|\$+$|^\\\(|\\\)$", ""),
+    (r"\\(?:mbox|textrm|textnormal)\{", r"\\text{"),
+    (r"\\(?:mathrm|textbf|mathbf|boldsymbol)\{([^{}]*)\}", r"\1"),
+    (r"°|\\degree", r"^\\circ"),
 ]]
+_REPEATING = re.compile(r"(-?)(\d*)\.(\d*)\\overline\{(\d{1,50})\}")
+# A trailing unit in \text{...} after a value ("2\sqrt{3}\text{ cm}^2"); never a connective ("3 \text{ or } 4").
+_TEXT_UNIT = re.compile(r"^(.*?[\w}).])\s*\\text\{\s*([A-Za-z][A-Za-z .]*?)\s*\}(?:\^\{?[23]\}?)?\.?$")
+CONNECTIVES = frozenset({"or", "and", "to", "plus", "minus", "times", "over", "of", "more", "less", "than", "not",
+                         "divided", "by", "is", "are", "if", "for", "when", "with", "from", "but"})
+
+
+def _repeating(m: re.Match) -> str:
+    sign, whole, fixed, period = m.groups()
+    value = Fraction(int(whole or "0")) + Fraction(int(fixed or "0"), 10 ** len(fixed)) \
+        + Fraction(int(period), (10 ** len(period) - 1) * 10 ** len(fixed))
+    return f"{sign}\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
 def normalize(answer: str) -> str:
-    """Remove layout-only LaTeX (spacing, \\left/\\right, $), keep everything with meaning."""
+    """Remove layout-only LaTeX (spacing, \\left/\\right, $) and trailing \\text units; keep all meaning."""
     s = answer.strip()
     for pattern, repl in _STRIP:
         s = pattern.sub(repl, s)
+    s = _REPEATING.sub(_repeating, s)
+    m = _TEXT_UNIT.match(s.strip())
+    if m and not set(m.group(2).lower().split()) & CONNECTIVES:
+        s = m.group(1)
     return s.strip().rstrip(".").strip()
 
 
-# A trailing unit: \text{ cm} / \mbox{...}, or one or two words after a space ("46 apples"; never "3x").
-_UNIT = re.compile(r"^(.*?\d)\s*(?:\\text\{\s*[A-Za-z][A-Za-z .]*\}|\s[A-Za-z]{1,12}(?:\s[A-Za-z]{1,12})?\.?)$")
+# A trailing unit after a number: up to three plain words ("46 apples", "12 cm^2", "5 m"); a single letter other
+# than a common unit symbol is a variable ("3 x" is not 3), and connectives never count ("3 or four" is not 3).
+_UNIT = re.compile(r"^(.*?\d)\s+([A-Za-z]{2,15}(?:\s+[A-Za-z]{1,15}){0,2}|[mgsLh])(?:\^\{?[23]\}?)?\.?$")
 _DEGREE = re.compile(r"^(.*?)\s*(?:\^\s*\{?\\circ\}?|°|\\degree)$")
 _PERCENT = re.compile(r"^(.*?)\s*\\?%$")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
@@ -89,6 +124,7 @@ def _digits_to_fraction(s: str) -> Fraction | str:
     neg = s.startswith("-")
     body = s.lstrip("-")
     whole, _, frac = body.partition(".")
+    frac = frac.rstrip("0")
     digits = (whole + frac).lstrip("0") or "0"
     if len(digits) > 4000:  # past CPython's int(str) limit: compare canonical strings instead
         return ("-" if neg and digits != "0" else "") + digits + "e-" + str(len(frac))
@@ -110,8 +146,10 @@ def plain_number(answer: str) -> tuple[Fraction | str, str] | None:
             break
     else:
         m = _UNIT.match(s)
-        if m and m.group(1):
+        if m and not set(m.group(2).lower().split()) & CONNECTIVES:
             s = m.group(1).strip()
+    if s.startswith("+"):
+        s = s[1:].lstrip()
     if _THOUSANDS.match(s):
         s = s.replace(",", "")
     if _DECIMAL.match(s):

@@ -51,7 +51,8 @@ FUNCS = {"sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "cot": sp.cot, "sec": sp.s
          "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh,
          "tanh": sp.tanh, "ln": sp.log, "log": sp.log, "exp": sp.exp}
 RELS = {"=": "==", "<": "<", ">": ">", "le": "<=", "leq": "<=", "ge": ">=", "geq": ">=", "neq": "!=", "ne": "!=",
-        "lt": "<", "gt": ">"}
+        "lt": "<", "gt": ">", "in": "in"}
+_FLIPPED = {">": "<", ">=": "<="}  # a > b is stored as b < a, so 3 < x and x > 3 compare equal
 _TOKEN = re.compile(
     r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|\\([A-Za-z]+)|\\([{}%$,;!])|(\\\\)|([A-Za-z])|([-+*/^_(){}\[\],=<>!|&%']))")
 
@@ -59,8 +60,14 @@ _TOKEN = re.compile(
 _ENV = re.compile(r"\s*\\(begin|end)\s*\{([A-Za-z]+\*?)\}")
 
 
+_DERIVATIVE = re.compile(r"\\[dt]?frac\s*\{\s*(?:d|\\partial|\\mathrm\{d\})\s*(?:\^\s*\{?\d+\}?)?\s*[A-Za-z]?\s*\}"
+                         r"\s*\{\s*(?:d|\\partial|\\mathrm\{d\})\s*[A-Za-z]")
+
+
 def tokenize(text: str) -> list[tuple[str, str]]:
     """[(kind, value)] with kind in num, cmd, esc, row, letter, op. Raises ParseError on any other character."""
+    if _DERIVATIVE.search(text):  # d/dx written as a fraction would otherwise cancel to a plain value
+        raise Unevaluated("a derivative restates an operation instead of evaluating it")
     text = re.sub(r"\\text\{\s*(or|and)\s*\}", ",", text)
     text = re.sub(r"\\(?:text|mathrm|textrm|mathbf|operatorname)\{([A-Za-z ]*)\}", r" \1 ", text)
     text = text.replace("\\$", "").replace("$", "")
@@ -145,7 +152,12 @@ class _Parser:
         rhs = self.sum()
         if self.peek()[0] in ("op", "cmd") and RELS.get(self.peek()[1]):
             raise ParseError("chained relations (a < x < b) are not a single value")
-        return ("rel", op, lhs, rhs)
+        if op == "in":  # x \in [1, 2] answers [1, 2]: only a single variable on the left
+            if not isinstance(lhs, sp.Symbol):
+                raise ParseError("\\in needs a single variable on its left")
+            return ("rel", op, lhs, rhs)
+        lhs, rhs = _scalar(lhs), _scalar(rhs)
+        return ("rel", _FLIPPED[op], rhs, lhs) if op in _FLIPPED else ("rel", op, lhs, rhs)
 
     def sum(self):
         self.enter()
@@ -314,8 +326,20 @@ class _Parser:
         if name in GREEK:
             return sp.Symbol(name)
         if name in FUNCS:
-            arg = self.power() if not self.at("op", "{") else self.group("{", "}")
-            return FUNCS[name](_scalar(arg))
+            base = exponent = None
+            if name == "log" and self.at("op", "_"):  # \log_2 8
+                self.take()
+                base = self._arg()
+            if self.at("op", "^"):  # \sin^2 x is (\sin x)^2; \sin^{-1} is ambiguous and refused
+                self.take()
+                exponent = self._arg()
+                if not (exponent.is_Integer and 0 < exponent <= 64):
+                    raise ParseError(f"\\{name}^{{{exponent}}} is ambiguous")
+            arg = _scalar(self.power() if not self.at("op", "{") else self.group("{", "}"))
+            value = sp.log(arg, base) if base is not None else FUNCS[name](arg)
+            return value if exponent is None else sp.Pow(value, exponent)
+        if name in ("emptyset", "varnothing"):
+            return ("set", [])
         if name == "begin":
             return self._matrix()
         if name == "circ":

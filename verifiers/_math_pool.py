@@ -1,111 +1,189 @@
 """Killable worker processes for the slow path of the `math` verifier.
 
-Each job runs in a worker process (started with ``spawn`` from a small interpreter, never a fork of a large
-trainer). The parent holds the deadline: a job that overruns has its worker killed and replaced, and its verdict
-is ``timeout``. This works from any thread, any process and inside async code, because nothing relies on signals
-in the process doing the work. A worker that dies gives status ``error`` with reward None (cannot be scored),
-never a silent 0. Workers are started lazily and stopped at exit or `close()`.
+Each job runs in a worker process started as a fresh small interpreter (``python -c``; never a fork of a large
+trainer, never ``multiprocessing``, so a caller's script without a ``__main__`` guard is not re-run). The parent
+holds the deadline: a job that overruns has its worker killed (SIGKILL: the only reliable stop for CPU-bound
+sympy work) and replaced, and its verdict is ``timeout``. Nothing relies on signals or threads in the process
+doing the work, so the limit holds when `run` is called from any thread, any process or inside async code.
+A worker that dies mid-job gives status ``error`` with reward None (cannot be scored), never a silent 0.
+
+Only JSON crosses the pipes. Workers are started lazily (several at once, in parallel), retired after
+`MAX_JOBS_PER_WORKER` jobs so no state can accumulate, and stopped at `close()` or interpreter exit.
 """
 
 from __future__ import annotations
 
 import atexit
-import multiprocessing as mp
+import json
+import os
+import selectors
+import subprocess
+import sys
 import threading
 import time
-from multiprocessing.connection import wait
 
-__all__ = ["WorkerPool"]
+__all__ = ["WorkerPool", "STARTUP_SECONDS"]
 
-_STARTUP_SECONDS = 60.0
-
-
-def _serve(conn) -> None:  # runs in the worker process
-    import sys
-
-    sys.set_int_max_str_digits(0)  # big integers are legitimate answers; this process only compares
-    sys.setrecursionlimit(10_000)
-    from verifiers._math_compare import check_reference, judge
-
-    conn.send("ready")
-    while True:
-        try:
-            job = conn.recv()
-        except EOFError:
-            return
-        kind, a, b = job
-        try:
-            result = judge(a, b) if kind == "judge" else (check_reference(a),)
-        except RecursionError:
-            result = (0.0, "wrong", "expression too deeply nested") if kind == "judge" else ("too deeply nested",)
-        except Exception as err:  # noqa: BLE001 - reported as an internal error, never as a 0 or 1
-            result = (None, "error", f"internal error: {type(err).__name__}: {err}") if kind == "judge" else (
-                f"internal error: {type(err).__name__}",)
-        conn.send(result)
+STARTUP_SECONDS = 60.0  # generous: a worker imports sympy, which is slow on a loaded machine
+MAX_JOBS_PER_WORKER = 500
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# A stub `verifiers` package: the worker imports only the math modules, not every registered verifier.
+_BOOT = "\n".join([
+    "import sys, types",
+    "package = types.ModuleType('verifiers')",
+    f"package.__path__ = [{_PACKAGE_DIR!r}]",
+    "sys.modules['verifiers'] = package",
+    "from verifiers._math_worker import main",
+    "main()",
+])
 
 
 class _Worker:
-    def __init__(self, ctx):
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child,), daemon=True)
-        self.proc.start()
-        child.close()
-        if not self.conn.poll(_STARTUP_SECONDS) or self.conn.recv() != "ready":
-            self.kill()
-            raise RuntimeError("math verifier worker failed to start")
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, close_fds=True, start_new_session=True)
+        self.fd = self.proc.stdout.fileno()
+        self.buf = b""
+        self.ready = False
+        self.started = time.monotonic()
+        self.job: int | None = None  # index of the job in flight
+        self.deadline = 0.0
+        self.done = 0
+        self.dead = False  # killed or found dead: replaced before the next job
+
+    def send(self, job) -> None:
+        self.proc.stdin.write((json.dumps(job) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def read_lines(self) -> list:
+        """Complete lines available now (decoded JSON). Raises EOFError when the worker has exited."""
+        data = os.read(self.fd, 1 << 16)
+        if not data:
+            raise EOFError("worker exited")
+        self.buf += data
+        *lines, self.buf = self.buf.split(b"\n")
+        return [json.loads(line) for line in lines if line.strip()]
 
     def kill(self) -> None:
-        if self.proc.is_alive():
+        if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.join(timeout=5)
-        self.conn.close()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+def _failure(job, message: str, status: str = "error") -> list:
+    reward = 0.0 if status == "timeout" else None
+    return [reward, status, message] if job[0] == "judge" else [message]
 
 
 class WorkerPool:
+    """Runs ("judge", answer, reference) / ("check", reference, "") jobs in killable workers, in input order."""
+
     def __init__(self, size: int, timeout: float):
         self.size, self.timeout = size, timeout
-        self._ctx = mp.get_context("spawn")
-        self._idle: list[_Worker] = []
+        self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         atexit.register(self.close)
 
-    def run(self, jobs: list[tuple[str, str, str]], workers: int | None = None) -> list[tuple]:
-        """Run ("judge", answer, reference) / ("check", reference, "") jobs; results in input order."""
-        with self._lock:
-            return self._run(jobs, max(1, min(workers or self.size, len(jobs) or 1)))
+    def warm(self, n: int) -> None:
+        """Start up to `n` workers now without waiting for them (overlaps their start-up with other work)."""
+        if self._lock.acquire(blocking=False):
+            try:
+                while len(self._workers) < n:
+                    self._workers.append(_Worker())
+            finally:
+                self._lock.release()
 
-    def _run(self, jobs, n_workers):
+    def run(self, jobs: list, workers: int | None = None) -> list[list]:
+        with self._lock:
+            n = max(1, min(workers or self.size, len(jobs) or 1))
+            try:
+                while len(self._workers) < n:
+                    self._workers.append(_Worker())
+                return self._run(jobs, self._workers[:n])
+            except BaseException:  # leave no half-used worker behind (KeyboardInterrupt included), then re-raise
+                self._kill_all()
+                raise
+
+    def _run(self, jobs, workers: list[_Worker]) -> list[list]:
         results: list = [None] * len(jobs)
         queue = list(range(len(jobs)))[::-1]
-        busy: dict = {}  # conn -> (worker, job index, deadline)
-        while queue or busy:
-            while queue and len(busy) < n_workers:
-                worker = self._idle.pop() if self._idle else _Worker(self._ctx)
-                index = queue.pop()
-                worker.conn.send(jobs[index])
-                busy[worker.conn] = (worker, index, time.monotonic() + self.timeout)
-            next_deadline = min(d for _, _, d in busy.values())
-            ready = wait(list(busy), timeout=max(0.0, next_deadline - time.monotonic()))
-            for conn in ready:
-                worker, index, _ = busy.pop(conn)
-                try:
-                    results[index] = conn.recv()
-                    self._idle.append(worker)
-                except (EOFError, OSError):
-                    worker.kill()
-                    results[index] = (None, "error", "worker process died") if jobs[index][0] == "judge" else (
-                        "worker process died",)
-            now = time.monotonic()
-            for conn, (worker, index, deadline) in list(busy.items()):
-                if now >= deadline:
-                    busy.pop(conn)
-                    worker.kill()  # the only reliable stop for CPU-bound sympy work
-                    results[index] = (0.0, "timeout", f"over the {self.timeout:g} s limit") \
-                        if jobs[index][0] == "judge" else (f"reference took over {self.timeout:g} s to parse",)
+        sel = selectors.DefaultSelector()
+        for w in workers:
+            sel.register(w.fd, selectors.EVENT_READ, w)
+        try:
+            while queue or any(w.job is not None for w in workers):
+                self._dispatch(jobs, queue, workers, results)
+                now = time.monotonic()
+                waits = [w.deadline - now for w in workers if w.job is not None]
+                waits += [w.started + STARTUP_SECONDS - now for w in workers if not w.ready]
+                for key, _ in sel.select(timeout=max(0.0, min(waits)) if waits else 1.0):
+                    self._receive(key.data, jobs, results, queue)
+                self._enforce_deadlines(jobs, results, workers)
+                for i, w in enumerate(workers):  # replace dead or retired workers in place
+                    if w.dead or w.proc.poll() is not None or (w.job is None and w.done >= MAX_JOBS_PER_WORKER):
+                        if w.job is not None:
+                            results[w.job], w.job = _failure(jobs[w.job], "math worker process died"), None
+                        sel.unregister(w.fd)
+                        w.kill()
+                        workers[i] = self._workers[self._workers.index(w)] = _Worker()
+                        sel.register(workers[i].fd, selectors.EVENT_READ, workers[i])
+        finally:
+            sel.close()
         return results
+
+    def _dispatch(self, jobs, queue, workers, results) -> None:
+        for w in workers:
+            if queue and w.ready and w.job is None and not w.dead:
+                index = queue.pop()
+                try:
+                    w.send(jobs[index])
+                except OSError:  # the worker died between jobs: it is replaced, the job waits for another
+                    queue.append(index)
+                    w.dead = True
+                    continue
+                w.job, w.deadline = index, time.monotonic() + self.timeout
+
+    @staticmethod
+    def _receive(w: _Worker, jobs, results, queue) -> None:
+        try:
+            lines = w.read_lines()
+        except (EOFError, OSError, ValueError):
+            if not w.ready:
+                raise RuntimeError("math verifier worker exited during start-up (is sympy installed?)") from None
+            if w.job is not None:
+                results[w.job] = _failure(jobs[w.job], "math worker process died")
+                w.job = None
+            w.dead = True
+            return
+        for line in lines:
+            if not w.ready:
+                w.ready = line == "ready"
+            elif w.job is not None:
+                results[w.job], w.job = line, None
+                w.done += 1
+
+    def _enforce_deadlines(self, jobs, results, workers) -> None:
+        now = time.monotonic()
+        for w in workers:
+            if w.job is not None and now >= w.deadline:
+                results[w.job] = _failure(jobs[w.job], f"over the {self.timeout:g} s limit", status="timeout")
+                w.job = None
+                w.dead = True
+                w.proc.kill()  # replaced by the caller's loop
+            elif not w.ready and now >= w.started + STARTUP_SECONDS:
+                w.kill()
+                raise RuntimeError(f"math verifier worker did not start within {STARTUP_SECONDS:g} s")
+
+    def _kill_all(self) -> None:
+        for w in self._workers:
+            w.kill()
+        self._workers.clear()
 
     def close(self) -> None:
         with self._lock:
-            for worker in self._idle:
-                worker.kill()
-            self._idle.clear()
+            self._kill_all()
