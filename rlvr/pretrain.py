@@ -16,11 +16,13 @@ It is saved with ``save_pretrained`` (model + tokenizer), so TRL and transformer
 ``<cache>/models/<task>-h<width>-l<depth>-<hash>/`` where the hash covers every setting that defines it
 (`rlvr.config.PRETRAIN_KEYS`) and the cache root is `cache_dir`, else $RLVR_CACHE, else ~/.cache/rlvr. The
 folder is written under a temporary name and renamed when complete (its last file is ``rlvr_pretrain.json``), so
-a killed pretraining never leaves a half model that a later run would reuse.
+a killed pretraining never leaves a half model that a later run would reuse; a lock file next to it makes
+concurrent runs that need the same model (a sweep's seeds) wait for one pretraining instead of repeating it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import math
@@ -31,6 +33,7 @@ import time
 from pathlib import Path
 
 from rlvr.config import PRETRAIN_KEYS, ExperimentConfig, config_hash
+from rlvr.errors import UserError
 
 __all__ = ["ensure_base_model", "model_cache_dir", "build_model", "pretrain", "pretrain_threads", "MAX_POSITIONS"]
 
@@ -68,6 +71,10 @@ def build_model(cfg: ExperimentConfig, vocab_size: int):
     """
     from transformers import LlamaConfig, LlamaForCausalLM
 
+    head_dim = cfg.hidden_size // cfg.num_heads
+    if head_dim % 2:  # rotary embeddings rotate pairs of dimensions
+        raise UserError(f"hidden_size / num_heads = {cfg.hidden_size} / {cfg.num_heads} = {head_dim} is odd; rotary "
+                        "position embeddings need an even head width (e.g. hidden_size 128 with num_heads 4)")
     config = LlamaConfig(
         vocab_size=vocab_size, hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_layers,
         num_attention_heads=cfg.num_heads, num_key_value_heads=cfg.num_heads,
@@ -179,6 +186,9 @@ def ensure_base_model(cfg: ExperimentConfig) -> Path | str:
     """The base model to RL-train: `cfg.model_name_or_path`, or the cached tiny model (pretrained if missing).
 
         ensure_base_model(cfg)   # -> Path('~/.cache/rlvr/models/add-h128-l4-1a2b3c4d'), loads with from_pretrained
+
+    Processes that need the same model at the same time (a sweep's seeds) take turns on a lock file: the first
+    pretrains, the others wait and then reuse its folder.
     """
     if cfg.model_name_or_path:
         return cfg.model_name_or_path
@@ -186,7 +196,22 @@ def ensure_base_model(cfg: ExperimentConfig) -> Path | str:
     if (final / MARKER).is_file():
         logger.info("reusing the cached base model %s (same pretraining settings)", final)
         return final
+    build_model(cfg, vocab_size=8)  # fail fast on impossible sizes, before waiting or pretraining
     final.parent.mkdir(parents=True, exist_ok=True)
+    with open(final.with_name(f".{final.name}.lock"), "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info("another process is pretraining %s; waiting for it", final)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if (final / MARKER).is_file():
+            logger.info("reusing the cached base model %s (pretrained by another process)", final)
+            return final
+        return _pretrain_into(cfg, final)
+
+
+def _pretrain_into(cfg: ExperimentConfig, final: Path) -> Path:
+    """Pretrain into a temporary folder, then rename it to `final` (atomic: complete or absent)."""
     _remove_stale_tmp(final)
     tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -194,13 +219,9 @@ def ensure_base_model(cfg: ExperimentConfig) -> Path | str:
     try:
         logger.info("pretraining the tiny base model (%d steps) into %s", cfg.pretrain_steps, final)
         stats = pretrain(cfg, tmp)
-        if final.exists() and not (final / MARKER).is_file():
-            shutil.rmtree(final)  # an incomplete folder from an older, non-atomic writer: never reuse it
-        try:
-            os.replace(tmp, final)  # atomic: the folder appears complete or not at all
-        except OSError:
-            if not (final / MARKER).is_file():  # unless another process finished first (then keep theirs)
-                raise
+        if final.exists():
+            shutil.rmtree(final)  # no marker, so incomplete (e.g. copied by hand): never reuse it
+        os.replace(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     logger.info("pretrained %d parameters in %.0f s (final loss %.3f)", stats["parameters"], stats["seconds"],

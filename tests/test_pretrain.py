@@ -1,8 +1,10 @@
 """The tiny base model: builds from config sizes, pretrains, caches atomically, reloads as a Hugging Face model."""
 
+import fcntl
 import json
 import math
 import random
+import threading
 
 import pytest
 import torch
@@ -11,6 +13,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 import rlvr.pretrain as pretrain_mod
 from rlvr.cli import main as cli_main
 from rlvr.config import ExperimentConfig
+from rlvr.errors import UserError
 from rlvr.pretrain import (
     MARKER,
     _batch,
@@ -52,6 +55,12 @@ def test_model_sizes_come_from_the_config(hidden, layers, heads, inter):
     assert (c.hidden_size, c.num_hidden_layers, c.num_attention_heads, c.intermediate_size) == (hidden, layers,
                                                                                                  heads, inter)
     assert c.tie_word_embeddings and model.lm_head.weight is model.model.embed_tokens.weight
+
+
+def test_odd_head_width_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="head width"):
+        ensure_base_model(tiny_cfg(tmp_path, hidden_size=30, num_heads=2))
+    assert not (tmp_path / "models").exists()
 
 
 def test_batch_puts_loss_on_completion_and_eos_only():
@@ -154,7 +163,7 @@ def test_interrupted_pretraining_leaves_no_usable_model(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         ensure_base_model(cfg)
     assert not model_cache_dir(cfg).exists()
-    assert list((tmp_path / "models").iterdir()) == []  # the temporary folder is gone too
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [f".{model_cache_dir(cfg).name}.lock"]  # no tmp
     monkeypatch.undo()
     threads = torch.get_num_threads()
     assert (ensure_base_model(cfg) / MARKER).is_file()  # the next call pretrains from scratch
@@ -171,6 +180,24 @@ def test_leftovers_of_a_killed_process_are_never_reused(tmp_path):
     assert ensure_base_model(cfg) == final
     assert (final / MARKER).is_file() and (final / "model.safetensors").is_file()
     assert not stale.exists()
+
+
+def test_a_second_process_waits_for_the_first_and_reuses_its_model(tmp_path, monkeypatch):
+    cfg = tiny_cfg(tmp_path)
+    final = model_cache_dir(cfg)
+    final.parent.mkdir(parents=True)
+    monkeypatch.setattr(pretrain_mod, "pretrain", lambda *a: pytest.fail("pretrained although another process did"))
+    result = {}
+    with open(final.with_name(f".{final.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # "another process" is pretraining this model
+        waiter = threading.Thread(target=lambda: result.update(path=ensure_base_model(cfg)))
+        waiter.start()
+        waiter.join(timeout=0.5)
+        assert waiter.is_alive()  # it waits rather than pretraining the same model twice
+        final.mkdir()
+        (final / MARKER).write_text("{}")  # the other process finishes
+    waiter.join(timeout=10)
+    assert result["path"] == final
 
 
 def test_pretrain_command_prints_the_model_and_reuses_it(pretrained, cache, tmp_path, capsys):
