@@ -162,7 +162,7 @@ def test_max_prompt_length_is_checked_with_a_tokenizer(tmp_path):
 def test_math_verifier_rejects_unparseable_references(tmp_path):
     from verifiers import get_verifier
 
-    rows = gsm8k_rows(6) + [{"question": "q", "answer": "#### 1,000"}, {"question": "q", "answer": "#### see above"}]
+    rows = gsm8k_rows(6) + [{"question": "q", "answer": "#### 1,000"}, {"question": "q", "answer": "#### \\frac{1}{"}]
     path = write_jsonl(tmp_path / "gsm.jsonl", rows)
     verifier = get_verifier("math")
     try:
