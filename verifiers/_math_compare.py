@@ -98,6 +98,8 @@ def equal(a, b) -> bool:
     if ta == "rel" or tb == "rel":  # x = 3 answers 3, x \in [1,2] answers [1,2]: a single variable on the left
         rel, other = (a, b) if ta == "rel" else (b, a)
         return rel[1] in ("==", "in") and isinstance(rel[2], sp.Symbol) and equal(rel[3], other)
+    if ta == "union" and tb == "union":
+        return _multiset_equal(a[1], b[1])
     if ta in ("set", "list") and tb in ("set", "list"):
         return _multiset_equal(a[1], b[1])
     if ta == "seq" and tb == "seq":

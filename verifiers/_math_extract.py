@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-__all__ = ["extract_answer", "normalize", "plain_number", "MAX_CHARS"]
+__all__ = ["extract_answer", "reference_answer", "normalize", "plain_number", "MAX_CHARS"]
 
 MAX_CHARS = 20_000  # only the tail of a completion is searched: the final answer is at its end
 _BOX_OR_BRACE = re.compile(r"\\(?:boxed|fbox)\s*\{|[{}]")
@@ -62,16 +62,30 @@ def extract_answer(completion: str) -> tuple[str | None, str]:
     hashes = _HASH.findall(text)
     if hashes:
         return hashes[-1].strip(), "####"
-    said = None
-    for said in _ANSWER_IS.finditer(text):  # the last one: "the answer is 5. No, the answer is 6" answers 6
-        pass
-    if said is not None:
+    said = list(_ANSWER_IS.finditer(text))  # the last one: "the answer is 5. No, the answer is 6" answers 6
+    if said:
+        said = said[-1]
         return _said(text[said.end():].split("\n", 1)[0]), "answer is"
     numbers = _NUMBER.findall(text)
     if numbers:
         return numbers[-1], "last number"
     return None, "no answer found"
 
+
+def reference_answer(reference: str) -> str:
+    """The answer part of a reference: the content of its last ``\\boxed{}``, or what follows its last ``####``
+    (a whole GSM8K/MATH solution works as a reference), else the reference itself."""
+    if "\\boxed" in reference or "\\fbox" in reference:
+        box, truncated = _boxes(reference)
+        return reference if box is None or truncated else box  # a broken box stays broken: bad_reference
+    if "####" in reference:
+        return reference.rsplit("####", 1)[1].strip()
+    return reference
+
+
+_UNICODE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00f7": "\\div ", "\u00b7": "\\cdot ",
+                          "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u2264": "\\le ", "\u2265": "\\ge ",
+                          "\u2260": "\\ne ", "\u00a0": " ", "\u2009": " ", "\u202f": " "})
 
 _STRIP = [(re.compile(p), r) for p, r in [
     (r"\\left|\\right|\\displaystyle|\\!|\\,|\\;|\\:|\\ |~|\\quad|\\qquad|\\\$", ""),
@@ -98,7 +112,7 @@ def _repeating(m: re.Match) -> str:
 
 def normalize(answer: str) -> str:
     """Remove layout-only LaTeX (spacing, \\left/\\right, $) and trailing \\text units; keep all meaning."""
-    s = answer.strip()
+    s = answer.translate(_UNICODE).strip()
     for pattern, repl in _STRIP:
         s = pattern.sub(repl, s)
     s = _REPEATING.sub(_repeating, s)

@@ -134,13 +134,26 @@ class _Parser:
 
     # top level: comma-separated list of relations
     def top(self):
-        items = [self.relation()]
+        items = [self.union()]
         while self.at("op", ","):
             self.take()
-            items.append(self.relation())
+            items.append(self.union())
         if self.peek()[0] is not None:
             raise ParseError(f"unexpected {self.peek()[1]!r}: the answer must parse completely")
         return items[0] if len(items) == 1 else ("list", items)
+
+    def union(self):
+        """An interval or set, or a union of them with \\cup: ("union", parts), compared as a multiset."""
+        value = self.relation()
+        if not self.at("cmd", "cup"):
+            return value
+        parts = [value]
+        while self.at("cmd", "cup"):
+            self.take()
+            parts.append(self.relation())
+        if not all(isinstance(p, tuple) and p[0] in ("seq", "set") for p in parts):
+            raise ParseError("\\cup joins intervals or sets only")
+        return ("union", parts)
 
     def relation(self):
         lhs = self.sum()
@@ -164,8 +177,6 @@ class _Parser:
         sign = 1
         if self.at("op", "+") or self.at("op", "-"):
             sign = -1 if self.take()[1] == "-" else 1
-        elif self.at("cmd", "pm") or self.at("cmd", "mp"):
-            raise ParseError("\\pm answers are two values, not one")
         value = self.term()
         value = _scalar(value) * sign if sign == -1 else value
         while self.at("op", "+") or self.at("op", "-"):
@@ -248,6 +259,18 @@ class _Parser:
         kind, value = self.peek()
         if kind == "num":
             self.take()
+            mixed = self.toks[self.i:self.i + 7]
+            short = self.toks[self.i:self.i + 2]
+            if "." not in value and len(short) == 2 and short[0] == ("cmd", "frac") and short[1][0] == "num" \
+                    and len(short[1][1]) == 2 and short[1][1].isdigit() and short[1][1][1] != "0":
+                self.i += 2  # 1\frac12 is the mixed number 3/2
+                return sp.Integer(value) + sp.Rational(int(short[1][1][0]), int(short[1][1][1]))
+            if "." not in value and _is_mixed_fraction(mixed):
+                self.i += 7  # a mixed number: 2\frac{1}{4} is 9/4, never 2 * 1/4
+                den = int(mixed[5][1])
+                if den == 0:
+                    raise ParseError("division by zero")
+                return sp.Integer(value) + sp.Rational(int(mixed[2][1]), den)
             return sp.Rational(value)  # exact: a decimal denotes exactly its digits
         if kind == "letter":
             self.take()
@@ -369,6 +392,13 @@ class _Parser:
                 raise ParseError("bad matrix")
 
 
+def _is_mixed_fraction(toks) -> bool:
+    """Whether tokens are ``\\frac{int}{int}`` (after an integer: a mixed number)."""
+    shape = [("cmd", "frac"), ("op", "{"), "num", ("op", "}"), ("op", "{"), "num", ("op", "}")]
+    return len(toks) == 7 and all(t[0] == want if isinstance(want, str) else t == want
+                                  for t, want in zip(toks, shape, strict=True)) and "." not in toks[2][1] + toks[5][1]
+
+
 def _scalar(value):
     if isinstance(value, tuple):
         if value[0] == "percent":
@@ -382,8 +412,21 @@ def _scalar_or_rel(value):
 
 
 def parse(text: str):
-    """Parse a whole answer string into a sympy expression or a tagged structure (see module docstring)."""
+    """Parse a whole answer string into a sympy expression or a tagged structure (see module docstring).
+
+    One ``\\pm`` (or ``\\mp``) makes the answer the list of its two readings: ``1 \\pm \\sqrt{2}`` is
+    ``1+\\sqrt{2}, 1-\\sqrt{2}``, so ``\\pm 2021`` is never the single value 2021.
+    """
     tokens = tokenize(text)
     if not tokens:
         raise ParseError("empty answer")
-    return _Parser(tokens).top()
+    signs = [i for i, t in enumerate(tokens) if t[0] == "cmd" and t[1] in ("pm", "mp")]
+    if not signs:
+        return _Parser(tokens).top()
+    if len(signs) > 1:
+        raise ParseError("more than one \\pm")
+    i = signs[0]
+    values = [_Parser(tokens[:i] + [("op", op)] + tokens[i + 1:]).top() for op in ("+", "-")]
+    if any(isinstance(v, tuple) and v[0] not in ("rel",) for v in values):
+        raise ParseError("\\pm applies to a single value")
+    return ("list", values)

@@ -63,7 +63,7 @@ from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verifiers._math_extract import CONNECTIVES, extract_answer, normalize, plain_number
+from verifiers._math_extract import CONNECTIVES, extract_answer, normalize, plain_number, reference_answer
 from verifiers.base import Verdict, Verifier
 from verifiers.registry import register
 
@@ -141,6 +141,7 @@ class MathVerifier(Verifier):
         """None when `reference` parses completely (the verifier can score against it), else the reason."""
         if not isinstance(reference, str) or not reference.strip():
             return f"reference must be a non-empty string, got {reference!r}"
+        reference = reference_answer(reference)
         if plain_number(reference) is not None or _text_answer(reference) or _choice(reference):
             return None
         try:
@@ -163,6 +164,7 @@ def _fast(pair) -> tuple[Verdict | None, tuple[str, str] | None]:
         return Verdict(None, "bad_reference", f"reference must be a non-empty string, got {reference!r}"), None
     if not isinstance(completion, str):
         return Verdict(0.0, "no_answer", f"completion is not text ({type(completion).__name__})"), None
+    reference = reference_answer(reference)
     answer, how = extract_answer(completion)
     ref_num = plain_number(reference)
     ref_word = _text_answer(reference) or _choice(reference)

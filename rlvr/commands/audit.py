@@ -20,6 +20,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="audit the dataset of this experiment config instead of --input")
 
 
+class _Unreadable:
+    """A line whose reference could not be read (bad JSON, missing key, not text)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def _read_references(path: str, key: str) -> list[tuple[int, object]]:
+    """(line number, reference text or _Unreadable) for every non-blank line of a JSONL file."""
+    try:
+        fh = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+    except OSError as err:  # missing, a directory, no permission: exit 2 with one line
+        raise ValueError(f"cannot read --input {path!r}: {err.strerror or err}") from None
+    rows: list[tuple[int, object]] = []
+    with fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                ref = json.loads(line)[key]
+            except (json.JSONDecodeError, KeyError, TypeError, IndexError) as err:
+                rows.append((number, _Unreadable(f"unreadable line ({type(err).__name__}: {err})")))
+                continue
+            if isinstance(ref, int | float) and not isinstance(ref, bool):
+                ref = str(ref)  # numeric answers are read as their text, as `rlvr verify` does
+            rows.append((number, ref if isinstance(ref, str) else _Unreadable(
+                f"reference is {type(ref).__name__}, not text")))
+    return rows
+
+
 def run(args: argparse.Namespace) -> int:
     from verifiers import get_verifier
 
@@ -41,23 +71,15 @@ def run(args: argparse.Namespace) -> int:
             rows = [(i + 1, r["reference"]) for i, r in enumerate(train + held)]
     else:
         verifier = get_verifier(args.verifier)
-        rows = []
-        with open(args.input, encoding="utf-8", errors="replace") as fh:
-            for number, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append((number, json.loads(line)[args.reference_key]))
-                except (json.JSONDecodeError, KeyError, TypeError) as err:
-                    rows.append((number, f"<unreadable line: {type(err).__name__}>"))
+        rows = _read_references(args.input, args.reference_key)
     bad = []
     try:
         for number, ref in rows:
-            reason = verifier.check_reference(ref) if isinstance(ref, str) and not ref.startswith("<unreadable") \
-                else (ref if isinstance(ref, str) else f"reference is {type(ref).__name__}, not text")
+            reason = ref.reason if isinstance(ref, _Unreadable) else verifier.check_reference(ref)
             if reason is not None:
                 bad.append((number, ref, reason))
-                print(f"line {number}: {str(ref)[:80]!r}: {reason}")
+                shown = "<line not readable>" if isinstance(ref, _Unreadable) else repr(str(ref)[:80])
+                print(f"line {number}: {shown}: {reason}")
     finally:
         verifier.close()
     print(f"{len(rows) - len(bad)}/{len(rows)} references usable by the {verifier.name!r} verifier")

@@ -3,9 +3,10 @@
     rlvr verify --verifier math --completion 'so \\boxed{4}' --reference 4      # prints one JSON object
     rlvr verify --verifier code --input pairs.jsonl --output verdicts.jsonl --workers 4
 
-With --input, each line is a JSON object with "completion" and "reference"; each output line has "reward",
-"status" and "detail", in input order. A malformed line gives an output line with reward null and status
-"bad_input" and the file goes on. The exit status is 0 once the input was read, whatever the rewards; 2 when the
+With --input, each line is a JSON object with "completion" and "reference" (a number is read as its text); each
+output line has "reward", "status" and "detail", in input order, one per input line. A malformed line (bad JSON,
+a missing key, a blank line) gives an output line with reward null and status "bad_input" and the file goes on.
+The exit status is 0 once the input was read, whatever the rewards; 2 when the
 input cannot be read or the verifier name is unknown.
 """
 
@@ -27,15 +28,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _read_pairs(path: str) -> tuple[list, list[str | None]]:
     """(pairs, error per line). A bad line keeps its place with a placeholder pair and an error message."""
-    stream = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+    try:
+        stream = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+    except OSError as err:  # missing, a directory, no permission: one line and exit 2, no traceback
+        raise ValueError(f"cannot read --input {path!r}: {err.strerror or err}") from None
     pairs, errors = [], []
     with stream:
         for number, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
             try:
                 obj = json.loads(line)
                 completion, reference = obj["completion"], obj["reference"]
+                if isinstance(reference, int | float) and not isinstance(reference, bool):
+                    reference = str(reference)  # GSM8K-style numeric answers
                 if not isinstance(completion, str) or not isinstance(reference, str):
                     raise TypeError("completion and reference must be strings")
                 pairs.append((completion, reference))
