@@ -96,7 +96,7 @@ _STRIP = [(re.compile(p), r) for p, r in [
     (r"\\(?:mathrm|textbf|mathbf|boldsymbol)\{([^{}]*)\}", r"\1"),
     (r"°|\\degree", r"^\\circ"),
 ]]
-_REPEATING = re.compile(r"(-?)(\d*)\.(\d*)\\overline\{(\d{1,50})\}")
+_REPEATING = re.compile(r"(?<![\d.])(-?)(\d{0,200})\.(\d{0,200})\\overline\{(\d{1,50})\}")
 # A trailing unit in \text{...} after a value ("2\sqrt{3}\text{ cm}^2"); never a connective ("3 \text{ or } 4").
 _TEXT_UNIT = re.compile(r"^(.*?[\w}).])\s*\\text\{\s*([A-Za-z][A-Za-z .]*?)\s*\}(?:\^\{?[23]\}?)?\.?$")
 CONNECTIVES = frozenset({"or", "and", "to", "plus", "minus", "times", "over", "of", "more", "less", "than", "not",
@@ -115,8 +115,9 @@ def normalize(answer: str) -> str:
     s = answer.translate(_UNICODE).strip()
     for pattern, repl in _STRIP:
         s = pattern.sub(repl, s)
-    s = _REPEATING.sub(_repeating, s)
-    m = _TEXT_UNIT.match(s.strip())
+    if "\\overline" in s:  # guarded: the pattern backtracks on long digit strings
+        s = _REPEATING.sub(_repeating, s)
+    m = _TEXT_UNIT.match(s.strip()) if "\\text" in s else None
     if m and not set(m.group(2).lower().split()) & CONNECTIVES:
         s = m.group(1)
     return s.strip().rstrip(".").strip()
@@ -159,7 +160,7 @@ def plain_number(answer: str) -> tuple[Fraction | str, str] | None:
             s, kind = m.group(1).strip(), name
             break
     else:
-        m = _UNIT.match(s)
+        m = _UNIT.match(s) if " " in s else None
         if m and not set(m.group(2).lower().split()) & CONNECTIVES:
             s = m.group(1).strip()
     if s.startswith("+"):
@@ -169,12 +170,12 @@ def plain_number(answer: str) -> tuple[Fraction | str, str] | None:
     if _DECIMAL.match(s):
         return _digits_to_fraction(s), kind
     m = _SLASH.match(s)
-    if m and int(m.group(2)) != 0 and len(s) < 200:
+    if m and len(s) < 200 and int(m.group(2)) != 0:  # length first: int() of 5,000 digits raises
         return Fraction(int(m.group(1)), int(m.group(2))), kind
     m = _FRAC.match(s)
     if m:
         sign, num, den = (m.group(1), m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5), m.group(6))
-        if int(den) != 0 and len(s) < 200:
+        if len(s) < 200 and int(den) != 0:
             value = Fraction(int(num), int(den))
             return (-value if sign else value), kind
     return None
