@@ -184,9 +184,10 @@ class CodeVerifier(Verifier):
                 and not res["timed_out"] and not res["output_limit"]):
             return Verdict(1.0, "passed", f"check() completed, {report['returned']} calls")
         label = _failure_label(res, (report or {}).get("error", ""))
-        if label is None and report is None:
+        if report is None and not (label or res.get("died")):
             return Verdict(None, "infra", "the judge process ended without a report")
-        detail = (report or {}).get("error") or res["stderr_tail"][-300:] or "check() did not complete"
+        detail = ((report or {}).get("error") or res["stderr_tail"][-300:]
+                  or f"check() did not complete (candidate exit status {res.get('exit')})")
         if report and report.get("outcome") == "completed" and not report.get("returned"):
             detail = "check() never called the candidate successfully"
         return Verdict(0.0, label or "failed", str(detail)[:300])
@@ -225,10 +226,9 @@ def _failure_label(res: dict, error: str) -> str | None:
     if "MemoryError" in res.get("stderr_tail", "") or error.startswith("MemoryError"):
         return "memory"
     code = res.get("exit")
-    if isinstance(code, int) and code > 128:
-        sig = code - 128
-        if sig in (signal.SIGXCPU, signal.SIGKILL):
-            return "timeout"
-        if sig in _CRASH_SIGNALS:
+    if res.get("died") and isinstance(code, int) and code < 0:  # killed by a signal it brought on itself
+        if -code in (signal.SIGXCPU, signal.SIGKILL):
+            return "timeout"  # RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one
+        if -code in _CRASH_SIGNALS:
             return "crash"
     return None

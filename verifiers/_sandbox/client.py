@@ -60,15 +60,18 @@ class Sandbox:
             raise SandboxUnavailable(
                 "the code sandbox needs root (to create PID/network/mount namespaces and switch to throw-away "
                 "uids); run the verifier as root, e.g. in a container. Refusing to run model code unprotected.")
+        if self._proc is not None:
+            self.restarts += 1  # the launcher died (or was killed): counted, and replaced
         self._stop_locked()
         self._root = tempfile.mkdtemp(prefix="rlvr-jail-")  # an empty mount point, private to each run
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._log = tempfile.TemporaryFile()  # the launcher's stderr, shown if it fails to start
         package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         program = (f"import sys; sys.path.insert(0, {package_parent!r}); "
                    f"from verifiers._sandbox.launcher import main; main({theirs.fileno()}, {self._root!r})")
         self._proc = subprocess.Popen([sys.executable, "-I", "-c", program], pass_fds=(theirs.fileno(),),
                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=None, env=dict(child.CLEAN_ENV), cwd="/")
+                                      stderr=self._log, env=dict(child.CLEAN_ENV), cwd="/")
         theirs.close()
         ours.settimeout(_START_SECONDS)
         try:
@@ -77,7 +80,9 @@ class Sandbox:
             hello = b""
         if hello != b"ok":
             self._proc.kill()
-            err = self._proc.communicate()[1].decode(errors="replace")[-2000:]
+            self._proc.wait()
+            self._log.seek(0)
+            err = self._log.read().decode(errors="replace")[-2000:]
             raise SandboxUnavailable(f"the sandbox launcher failed to start: {err}")
         ours.settimeout(None)
         self._control = ours
@@ -96,8 +101,7 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
-            if self._proc.stderr:
-                self._proc.stderr.close()
+            self._log.close()
             self._proc = None
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
@@ -111,10 +115,8 @@ class Sandbox:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             with self._lock:
-                for attempt in range(2):
+                for _attempt in range(2):
                     if self._proc is None or self._proc.poll() is not None or self._control is None:
-                        if attempt or self._proc is not None:
-                            self.restarts += 1
                         self._start_locked()
                     try:
                         socket.send_fds(self._control, [b"F"], [theirs.fileno()])
@@ -146,9 +148,8 @@ class Sandbox:
         sock = self._open()
         try:
             sock.settimeout(limits.wall_seconds + _BACKSTOP_SECONDS)
-            fd = sock
-            wire.write_frame(fd, {"mode": "function", "limits": limits.to_dict()}, code.encode("utf-8", "replace"))
-            wire.write_frame(fd, {"entry_point": entry_point, "nonce": nonce}, test.encode("utf-8", "replace"))
+            wire.write_frame(sock, {"mode": "function", "limits": limits.to_dict()}, code.encode("utf-8", "replace"))
+            wire.write_frame(sock, {"entry_point": entry_point, "nonce": nonce}, test.encode("utf-8", "replace"))
             header, _ = _read(sock)
         finally:
             self._finish(sock)
@@ -162,25 +163,24 @@ class Sandbox:
         return header
 
     def run_program(self, code: str, inputs: list[bytes], limits: Limits, accept) -> list[tuple[dict, bytes]]:
-        """Run `code` once per input, in a fresh jail each time; `accept(index, header, stdout)` says whether to
+        """Run `code` once per input, each in its own fresh jail; `accept(index, header, stdout)` says whether to
         go on. Returns the (header, stdout) of every case run."""
-        sock = self._open()
         results = []
-        try:
-            sock.settimeout(limits.wall_seconds + _BACKSTOP_SECONDS)
-            fd = sock
-            wire.write_frame(fd, {"mode": "program", "limits": limits.to_dict()}, code.encode("utf-8", "replace"))
-            for index, data in enumerate(inputs):
-                wire.write_frame(fd, {"case": index}, data)
+        for index, data in enumerate(inputs):
+            sock = self._open()
+            try:
+                sock.settimeout(limits.wall_seconds + _BACKSTOP_SECONDS)
+                head = {"mode": "program", "limits": limits.to_dict()}
+                wire.write_frame(sock, head, code.encode("utf-8", "replace"))
+                wire.write_frame(sock, {"case": index}, data)
                 header, stdout = _read(sock, limits.output_bytes + 1024)
-                results.append((header, stdout))
-                if "infra" in header or not accept(index, header, stdout):
-                    break
-            wire.write_frame(fd, {"stop": True})
-        except OSError as err:
-            raise InfraError(f"lost the supervisor: {err}") from None
-        finally:
-            self._finish(sock)
+            except OSError as err:
+                raise InfraError(f"lost the supervisor: {err}") from None
+            finally:
+                self._finish(sock)
+            results.append((header, stdout))
+            if "infra" in header or not accept(index, header, stdout):
+                break
         return results
 
 

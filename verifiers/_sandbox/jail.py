@@ -21,8 +21,8 @@ import secrets
 import sys
 import sysconfig
 
-__all__ = ["IsolationError", "enter_new_namespaces", "build_root", "enter_root", "join_namespaces_of",
-           "confine", "vm_size", "fresh_uid", "set_parent_death_signal", "set_child_subreaper", "system_binds"]
+__all__ = ["IsolationError", "enter_new_namespaces", "build_root", "mount_proc", "enter_root", "confine", "vm_size",
+           "fresh_uid", "set_parent_death_signal", "set_child_subreaper", "system_binds"]
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
@@ -65,18 +65,8 @@ def set_child_subreaper() -> None:
 
 
 def enter_new_namespaces() -> None:
-    """New mount, network, IPC and UTS namespaces for this process; new PID namespace for its next child."""
+    """New mount, network, IPC and UTS namespaces for this process; a new PID namespace for its children."""
     _check(_c().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID), "unshare")
-
-
-def join_namespaces_of(pid: int) -> None:
-    """Join the mount, network, IPC and UTS namespaces of `pid` (the judge joins the run's jail this way)."""
-    for kind, flag in (("net", CLONE_NEWNET), ("ipc", CLONE_NEWIPC), ("uts", CLONE_NEWUTS), ("mnt", CLONE_NEWNS)):
-        fd = os.open(f"/proc/{pid}/ns/{kind}", os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            _check(_c().setns(fd, flag), f"setns({kind})")
-        finally:
-            os.close(fd)
 
 
 def system_binds() -> list[str]:
@@ -104,7 +94,9 @@ def _bind_ro(src: str, target: str) -> None:
 
 
 def build_root(root: str, binds: list[str], tmp_bytes: int, owner: int) -> None:
-    """Assemble the jail's filesystem on a tmpfs mounted at `root` (inside a private mount namespace)."""
+    """Assemble the jail's filesystem on a tmpfs mounted at `root` (inside a private mount namespace).
+
+    ``/proc`` is left for `mount_proc`, which the first process of the new PID namespace calls."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount propagates back to the host
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
     for src in binds:
@@ -127,11 +119,15 @@ def build_root(root: str, binds: list[str], tmp_bytes: int, owner: int) -> None:
         os.symlink(target, f"{root}/dev/{name}")
     for d in ("proc", "tmp", "dev/shm"):
         os.makedirs(f"{root}/{d}", exist_ok=True)
-    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     opts = f"uid={owner},gid={owner},mode=0700,nr_inodes=4096"
     _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},{opts}")
     _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={1 << 20},{opts}")
     _mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def mount_proc(root: str) -> None:
+    """Mount the jail's /proc; must run inside the new PID namespace, so it shows only the run's processes."""
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
 def enter_root(root: str, cwd: str = "/tmp") -> None:

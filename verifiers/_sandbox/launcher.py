@@ -19,6 +19,7 @@ import copy  # noqa: F401
 import decimal  # noqa: F401
 import fractions  # noqa: F401
 import functools  # noqa: F401
+import gc
 import hashlib  # noqa: F401
 import heapq  # noqa: F401
 import itertools  # noqa: F401
@@ -55,6 +56,9 @@ def main(control_fd: int, root: str) -> None:
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGCHLD, lambda *_: _reap())  # supervisors are reaped as soon as they exit
     binds = jail.system_binds()
+    sys.set_int_max_str_digits(0)  # judge and candidate exchange integers of any length (a 5,000-digit answer)
+    gc.collect()
+    gc.freeze()  # forks share these pages; the children's collector never touches (and so never copies) them
     control.sendall(b"ok")
     while True:
         try:

@@ -1,0 +1,52 @@
+"""Shared helpers for the code-verifier tests: references and "nothing survived" probes (not a test module)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+JAIL_UIDS = range(0x20000000, 0x30000000)  # verifiers._sandbox.jail.fresh_uid draws from here
+
+
+def fn_ref(test: str, entry_point: str) -> str:
+    return json.dumps({"test": test, "entry_point": entry_point})
+
+
+def io_ref(*cases: tuple[str, str]) -> str:
+    return json.dumps({"stdin_stdout": [{"input": i, "output": o} for i, o in cases]})
+
+
+def jailed_processes() -> list[int]:
+    """Pids of live processes running under a jail uid (candidates and judges). Must be empty between verdicts."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Uid:"):
+                        if int(line.split()[1]) in JAIL_UIDS:
+                            pids.append(int(name))
+                        break
+        except OSError:
+            continue
+    return pids
+
+
+def children_of(pid: int) -> list[int]:
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(name))
+    return out
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
