@@ -19,31 +19,17 @@ Values: a sympy expression, or a tagged structure for compound answers::
 from __future__ import annotations
 
 import math
-import re
 
 import sympy as sp
 
-__all__ = ["parse", "ParseError", "Unevaluated", "TooLarge", "MAX_TOKENS"]
+from verifiers._math_tokens import ParseError, TooLarge, Unevaluated, tokenize
 
-MAX_TOKENS = 2000
+__all__ = ["parse", "ParseError", "Unevaluated", "TooLarge"]
+
 MAX_DEPTH = 60
 MAX_BITS = 20_000  # integers up to ~6,000 digits are built exactly; larger powers are refused
 
 
-class ParseError(ValueError):
-    pass
-
-
-class Unevaluated(ValueError):
-    pass
-
-
-class TooLarge(ValueError):
-    pass
-
-
-UNEVALUATED = {"int", "iint", "iiint", "oint", "sum", "prod", "lim", "limsup", "liminf", "binom", "dbinom", "tbinom",
-               "choose", "partial", "nabla", "mathrm{d}", "bmod", "mod", "pmod"}
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
          "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi",
          "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega"}
@@ -53,52 +39,6 @@ FUNCS = {"sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "cot": sp.cot, "sec": sp.s
 RELS = {"=": "==", "<": "<", ">": ">", "le": "<=", "leq": "<=", "ge": ">=", "geq": ">=", "neq": "!=", "ne": "!=",
         "lt": "<", "gt": ">", "in": "in"}
 _FLIPPED = {">": "<", ">=": "<="}  # a > b is stored as b < a, so 3 < x and x > 3 compare equal
-_TOKEN = re.compile(
-    r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|\\([A-Za-z]+)|\\([{}%$,;!])|(\\\\)|([A-Za-z])|([-+*/^_(){}\[\],=<>!|&%']))")
-
-
-_ENV = re.compile(r"\s*\\(begin|end)\s*\{([A-Za-z]+\*?)\}")
-
-
-_DERIVATIVE = re.compile(r"\\[dt]?frac\s*\{\s*(?:d|\\partial|\\mathrm\{d\})\s*(?:\^\s*\{?\d+\}?)?\s*[A-Za-z]?\s*\}"
-                         r"\s*\{\s*(?:d|\\partial|\\mathrm\{d\})\s*[A-Za-z]")
-
-
-def tokenize(text: str) -> list[tuple[str, str]]:
-    """[(kind, value)] with kind in num, cmd, esc, row, letter, op. Raises ParseError on any other character."""
-    if _DERIVATIVE.search(text):  # d/dx written as a fraction would otherwise cancel to a plain value
-        raise Unevaluated("a derivative restates an operation instead of evaluating it")
-    text = re.sub(r"\\text\{\s*(or|and)\s*\}", ",", text)
-    text = re.sub(r"\\(?:text|mathrm|textrm|mathbf|operatorname)\{([A-Za-z ]*)\}", r" \1 ", text)
-    text = text.replace("\\$", "").replace("$", "")
-    tokens, pos = [], 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
-        env = _ENV.match(text, pos)
-        if env:  # \begin{pmatrix} / \end{pmatrix}: one command token and one environment token
-            tokens += [("cmd", env.group(1)), ("env", env.group(2))]
-            pos = env.end()
-            continue
-        m = _TOKEN.match(text, pos)
-        if not m:
-            raise ParseError(f"character {text[pos:].strip()[:1]!r} is outside the answer grammar")
-        kinds = ("num", "cmd", "esc", "row", "letter", "op")
-        kind, value = next((k, v) for k, v in zip(kinds, m.groups(), strict=True) if v is not None)
-        if kind == "op" and value == "'":
-            raise ParseError("quotes are outside the answer grammar")
-        if kind == "letter" and len(tokens) >= 2 and tokens[-1][0] == "letter" and tokens[-2][0] == "letter" \
-                and text[m.start(5) - 1:m.start(5)].isalpha():
-            raise ParseError("words outside \\text{} are not part of a mathematical answer")
-        if kind == "cmd" and value in UNEVALUATED:
-            raise Unevaluated(f"\\{value} restates an operation instead of evaluating it")
-        tokens.append((kind, value))
-        pos = m.end()
-        if len(tokens) > MAX_TOKENS:
-            raise ParseError("answer too long for the grammar")
-    return tokens
-
-
 def _check_power(base, exp):
     if base.is_number and exp.is_number and exp.is_real and abs(exp) > 64:
         b = abs(base)

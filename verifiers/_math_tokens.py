@@ -1,0 +1,74 @@
+"""Tokenizer of the `math` verifier's answer grammar: a whitelist of characters and LaTeX commands.
+
+Pure Python (no sympy). Anything outside the whitelist raises `ParseError`; commands that restate an operation
+instead of evaluating it (``\\int``, ``\\sum``, ``\\lim``, ``\\binom``, derivatives, ``\\bmod``...) raise
+`Unevaluated`. Used by `verifiers/_math_grammar.py`, which turns the tokens into sympy objects.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["tokenize", "ParseError", "Unevaluated", "TooLarge", "UNEVALUATED", "MAX_TOKENS"]
+
+MAX_TOKENS = 2000
+
+
+class ParseError(ValueError):
+    pass
+
+
+class Unevaluated(ValueError):
+    pass
+
+
+class TooLarge(ValueError):
+    pass
+
+
+UNEVALUATED = {"int", "iint", "iiint", "oint", "sum", "prod", "lim", "limsup", "liminf", "binom", "dbinom", "tbinom",
+               "choose", "partial", "nabla", "mathrm{d}", "bmod", "mod", "pmod"}
+_TOKEN = re.compile(
+    r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|\\([A-Za-z]+)|\\([{}%$,;!])|(\\\\)|([A-Za-z])|([-+*/^_(){}\[\],=<>!|&%']))")
+
+
+_ENV = re.compile(r"\s*\\(begin|end)\s*\{([A-Za-z]+\*?)\}")
+
+
+_DERIVATIVE = re.compile(r"\\[dt]?frac\s*\{\s*(?:d|\\partial|\\mathrm\{d\})\s*(?:\^\s*\{?\d+\}?)?\s*[A-Za-z]?\s*\}"
+                         r"\s*\{\s*(?:d|\\partial|\\mathrm\{d\})\s*[A-Za-z]")
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    """[(kind, value)] with kind in num, cmd, esc, row, letter, op. Raises ParseError on any other character."""
+    if _DERIVATIVE.search(text):  # d/dx written as a fraction would otherwise cancel to a plain value
+        raise Unevaluated("a derivative restates an operation instead of evaluating it")
+    text = re.sub(r"\\text\{\s*(or|and)\s*\}", ",", text)
+    text = re.sub(r"\\(?:text|mathrm|textrm|mathbf|operatorname)\{([A-Za-z ]*)\}", r" \1 ", text)
+    text = text.replace("\\$", "").replace("$", "")
+    tokens, pos = [], 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        env = _ENV.match(text, pos)
+        if env:  # \begin{pmatrix} / \end{pmatrix}: one command token and one environment token
+            tokens += [("cmd", env.group(1)), ("env", env.group(2))]
+            pos = env.end()
+            continue
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise ParseError(f"character {text[pos:].strip()[:1]!r} is outside the answer grammar")
+        kinds = ("num", "cmd", "esc", "row", "letter", "op")
+        kind, value = next((k, v) for k, v in zip(kinds, m.groups(), strict=True) if v is not None)
+        if kind == "op" and value == "'":
+            raise ParseError("quotes are outside the answer grammar")
+        if kind == "letter" and len(tokens) >= 2 and tokens[-1][0] == "letter" and tokens[-2][0] == "letter" \
+                and text[m.start(5) - 1:m.start(5)].isalpha():
+            raise ParseError("words outside \\text{} are not part of a mathematical answer")
+        if kind == "cmd" and value in UNEVALUATED:
+            raise Unevaluated(f"\\{value} restates an operation instead of evaluating it")
+        tokens.append((kind, value))
+        pos = m.end()
+        if len(tokens) > MAX_TOKENS:
+            raise ParseError("answer too long for the grammar")
+    return tokens
