@@ -1,0 +1,28 @@
+"""Soak (A27): a few hundred mixed submissions leave processes, zombies, fds and /tmp where they started."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
+                                reason="the code sandbox needs Linux and root")
+
+
+def _bench():
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "soak_code.py")
+    spec = importlib.util.spec_from_file_location("soak_code", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_soak_nothing_accumulates():
+    bench = _bench()
+    result = bench.soak(n=250, workers=2, wall=1.0)
+    assert result["wrong_verdicts"] == 0, result["first_wrong"]
+    assert bench.grew(result) == [], result
+    assert result["after"]["jailed"] == 0 and result["after"]["zombies"] == 0
