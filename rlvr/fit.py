@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rlvr.bootstrap import percentile_interval
 from rlvr.jsonl import latest_per_key, read_jsonl
 
 __all__ = ["load_points", "fit_points", "fit_runs", "group_runs", "MIN_POINTS", "MIN_DECADES"]
@@ -78,14 +79,6 @@ def _check_enough(p, bench: str) -> None:
                          f"{MIN_DECADES:g}. Train for more steps (10x the compute of the first evaluation).")
 
 
-def _interval(values) -> list[float] | None:
-    values = [v for v in values if v is not None and math.isfinite(v)]
-    if len(values) < 20:
-        return None
-    lo, hi = np.percentile(values, [2.5, 97.5])
-    return [float(lo), float(hi)]
-
-
 def _compute_to_reach(family: str, params: dict, target: float) -> float | None:
     """Compute at which `family` predicts `target` accuracy (None if never, or beyond 1e300 FLOPs)."""
     log10_c = None
@@ -94,90 +87,63 @@ def _compute_to_reach(family: str, params: dict, target: float) -> float | None:
         log10_c = (target - params["intercept"]) / b if b > 0 else None
     elif family == "sigmoid":
         A, R0, B = params["A"], params["R0"], params["B"]
-        if min(A, R0) < target < max(A, R0):
+        if min(A, R0) < target < max(A, R0) and A > R0:
             log10_c = math.log10(params["C_mid"]) - math.log10((A - R0) / (target - R0) - 1) / B
     elif family == "powerlaw" and params["k"] > 0 and target < 1:
         log10_c = (params["E"] - math.log(1 - target)) / params["k"] / math.log(10)
     return 10 ** log10_c if log10_c is not None and log10_c < 300 else None
 
 
+def _reach(family: str, point: dict, draws: list[dict], target: float) -> dict:
+    """Compute to reach `target` by one family, with the 95% interval over bootstrap draws (in log10 C).
+    The interval is given only when most draws reach the target; otherwise `reached_in_draws` says how many."""
+    compute = _compute_to_reach(family, point, target)
+    reached = [math.log10(c) for c in (_compute_to_reach(family, d, target) for d in draws) if c]
+    ci = percentile_interval(reached) if len(reached) >= 0.9 * max(len(draws), 1) else None
+    return {"compute": compute, "ci95": None if ci is None else [10 ** ci[0], 10 ** ci[1]],
+            "reached_in_draws": f"{len(reached)}/{len(draws)}"}
+
+
 def fit_points(p, bench: str = "heldout", target: float = 0.9, draws: int = DRAWS, seed: int = 0) -> dict:
     """The fit.json entry of one benchmark (see module docstring)."""
-    from rlvr.scaling import FAMILIES, FITTERS, backtest, bootstrap
+    from rlvr.bootstrap import bootstrap
+    from rlvr.scaling import FAMILIES, FITTERS, backtest
+    from rlvr.verdict import verdict
 
     _check_enough(p, bench)
     rng = np.random.default_rng(seed)
     result: dict = {}
     boots: dict[str, list[dict]] = {}
-    for family in FAMILIES:
+    for family in (*FAMILIES, "quadratic"):
         try:
-            result[family] = FITTERS[family](p)
-        except (ValueError, RuntimeError) as err:
+            point = FITTERS[family](p)
+        except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
             result[family] = {"error": str(err)}
             continue
-        boots[family] = bootstrap(p, family, draws, rng, start=result[family])
-    if "slope_per_decade" in result["loglinear"]:
-        result["loglinear"]["ci95"] = _interval([b["slope_per_decade"] for b in boots["loglinear"]])
-    if "A" in result["sigmoid"]:
-        result["sigmoid"]["A_ci95"] = _interval([b["A"] for b in boots["sigmoid"]])
-    if "k" in result["powerlaw"]:
-        result["powerlaw"]["k_ci95"] = _interval([b["k"] for b in boots["powerlaw"]])
+        boots[family] = bootstrap(p, family, draws, rng, point=point)
+        result[family] = point
+    intervals = {"loglinear": "slope_per_decade", "sigmoid": "A", "powerlaw": "k", "quadratic": "curvature"}
+    for family, key in intervals.items():
+        if family in boots:
+            name = "ci95" if family == "loglinear" else f"{key}_ci95"
+            result[family][name] = percentile_interval([b[key] for b in boots[family]])
+    curvature = result.pop("quadratic")
     result["backtest"] = backtest(p)
     scored = {f: v["mae"] for f, v in result["backtest"].items() if v.get("mae") is not None}
     result["best"] = min(scored, key=scored.get) if scored else None
-    result["extrapolation"] = _extrapolate(result, boots, p, target)
+    result["curvature"] = curvature
+    by_family = {f: _reach(f, result[f], boots[f], target) for f in FAMILIES if f in boots}
+    result["extrapolation"] = {"target": target, "family": result["best"], **by_family.get(result["best"], {}),
+                               "by_family": by_family}
+    trained = p.compute[p.trained]
     result["points"] = {"n_trained": int(p.trained.sum()), "n_runs": int(len(np.unique(p.group))),
-                        "decades": float(math.log10(p.compute[p.trained].max() / p.compute[p.trained].min())),
+                        "compute_range": [float(trained.min()), float(trained.max())],
+                        "decades": float(math.log10(trained.max() / trained.min())),
+                        "max_pass@1": float(p.acc[p.trained].max()),
+                        "noise_se": float(np.mean(np.sqrt(p.acc * (1 - p.acc) / np.maximum(p.n, 1))[p.trained])),
                         "base_pass@1": float(p.acc[~p.trained].mean()) if (~p.trained).any() else None}
-    result["verdict"] = verdict(result, p, target)
+    result["verdict"] = verdict(result, target)
     return result
-
-
-def _extrapolate(result: dict, boots: dict, p, target: float) -> dict:
-    family = result["best"] or "loglinear"
-    if "error" in result.get(family, {"error": 1}):
-        return {"target": target, "family": family, "compute": None, "ci95": None}
-    point = _compute_to_reach(family, result[family], target)
-    draws = [_compute_to_reach(family, b, target) for b in boots.get(family, [])]
-    reached = [math.log10(d) for d in draws if d is not None and d > 0]
-    ci = None
-    if len(reached) >= 20 and len(reached) >= 0.5 * len(draws):
-        lo, hi = np.percentile(reached, [2.5, 97.5])
-        ci = [float(10 ** lo), float(10 ** hi)]
-    return {"target": target, "family": family, "compute": point, "ci95": ci,
-            "reached_in_draws": f"{len(reached)}/{len(draws)}",
-            "already_reached": bool((p.acc[p.trained] >= target).any())}
-
-
-def _fmt(c: float | None) -> str:
-    return "never" if c is None else f"{c:.2g} FLOPs"
-
-
-def verdict(result: dict, p, target: float) -> str:
-    """One plain sentence on the log-linear claim over the measured range."""
-    ll = result["loglinear"]
-    ci = ll.get("ci95")
-    decades = math.log10(p.compute[p.trained].max() / p.compute[p.trained].min())
-    ex = result["extrapolation"]
-    reach = (f" Reaching pass@1 {target:g} is extrapolated at {_fmt(ex['compute'])}"
-             + (f" (95% interval {ex['ci95'][0]:.2g} to {ex['ci95'][1]:.2g})" if ex.get("ci95") else "")
-             + f" by the {ex['family']} fit.") if not ex.get("already_reached") else (
-        f" Pass@1 {target:g} is already reached within the measured range.")
-    if ci is None:
-        return "Cannot be judged: the bootstrap could not bound the slope (too few usable points)." + reach
-    if ci[0] <= 0 <= ci[1]:
-        return (f"Cannot be judged: accuracy shows no significant trend with RL compute over {decades:.1f} decades "
-                f"(slope {ll['slope_per_decade']:+.3f} per decade, 95% CI {ci[0]:+.3f} to {ci[1]:+.3f}).")
-    bt = result["backtest"]
-    if result["best"] == "sigmoid" and ll["slope_per_decade"] > 0:
-        return (f"Accuracy saturates: a sigmoid with ceiling {result['sigmoid']['A']:.2f} predicts the upper half of "
-                f"the compute range better than log-linear (backtest MAE {bt['sigmoid']['mae']:.3f} vs "
-                f"{bt['loglinear']['mae']:.3f}), so log-linear does not hold over the whole range." + reach)
-    if ll["r2"] >= 0.9 and result["best"] in ("loglinear", "powerlaw"):
-        return (f"Log-linear holds over the measured {decades:.1f} decades: {ll['slope_per_decade']:+.3f} pass@1 per "
-                f"10x compute (95% CI {ci[0]:+.3f} to {ci[1]:+.3f}, R^2 {ll['r2']:.2f})." + reach)
-    return (f"Log-linear is a weak description: slope {ll['slope_per_decade']:+.3f} per decade (95% CI "
-            f"{ci[0]:+.3f} to {ci[1]:+.3f}) but R^2 {ll['r2']:.2f}; best backtest: {result['best']}." + reach)
 
 
 def fit_runs(run_dirs: list[Path], target: float = 0.9, draws: int = DRAWS, seed: int = 0) -> dict:

@@ -45,8 +45,9 @@ def _accuracy_figure(groups, bench: str, fits: list[dict], out: Path, show_famil
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from rlvr.bootstrap import bootstrap
     from rlvr.fit import load_points
-    from rlvr.scaling import bootstrap, predict
+    from rlvr.scaling import predict
 
     fig, ax = plt.subplots(figsize=(8.5, 5.5), dpi=120)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]

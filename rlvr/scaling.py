@@ -1,16 +1,21 @@
-"""Scaling-law families for accuracy against RL compute, their fits, a binomial bootstrap and a backtest.
+"""Scaling-law families for held-out accuracy against RL compute: point fits, predictions and the backtest.
 
 Families (C = cumulative RL FLOPs, acc = held-out pass@1):
 
-- log-linear:  acc = a + b * log10(C)                        b is the gain per decade of compute
+- log-linear:  acc = a + b * log10(C)                        b is the gain per decade (10x) of compute
 - sigmoid:     acc = R0 + (A - R0) / (1 + (C_mid / C)^B)     saturating, as in ScaleRL (arXiv 2510.13786);
                A is the ceiling, R0 the accuracy at C -> 0 (the base model), C_mid the half-way compute
 - power law:   log(1 - acc) = -k * ln(C) + E                 error falls as a power of compute
                (arXiv 2509.25300); natural logarithms on both sides
 
-`Points` holds (compute, accuracy, n) triples; n is the number of held-out problems behind each accuracy, used
-for the binomial noise. The base model (compute 0) enters only the sigmoid (as C -> 0 it predicts R0).
-All functions are pure numpy/scipy; the bootstrap takes an explicit `numpy.random.Generator`.
+`Points` holds (compute, accuracy, n, run) rows; n is the number of held-out problems behind each accuracy (its
+binomial noise), run the index of the run folder (for resampling seeds). Only points with compute > 0 enter the
+log-linear and power-law fits (log C is undefined at 0); the base model enters the sigmoid as R0.
+`quadratic` (acc = a + b x + c x^2 in centred log10 C) is not a family but the test of curvature the verdict uses.
+
+    p = Points(compute, acc, n)
+    fit_loglinear(p)   # {"slope_per_decade": 0.1, "intercept": -0.8, "r2": 0.97}
+    backtest(p)        # {"loglinear": {"mae": 0.02, ...}, "sigmoid": {...}, "powerlaw": {...}}
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Points", "fit_loglinear", "fit_sigmoid", "fit_powerlaw", "predict", "bootstrap", "backtest", "FAMILIES"]
+from rlvr.sigmoid_fit import binomial_weights, fit_sigmoid, predict_profile, sigmoid
+
+__all__ = ["Points", "fit_loglinear", "fit_sigmoid", "fit_powerlaw", "fit_quadratic", "predict", "backtest",
+           "dispersion", "FAMILIES", "FITTERS"]
 
 FAMILIES = ("loglinear", "sigmoid", "powerlaw")
 
@@ -41,11 +49,17 @@ class Points:
                       None if self.group is None else self.group[mask])
 
 
-def fit_loglinear(p: Points) -> dict:
+def _xy(p: Points, what: str, need: int = 2):
     m = p.trained
-    x, y = np.log10(p.compute[m]), p.acc[m]
-    if len(x) < 2 or np.ptp(x) == 0:
-        raise ValueError("log-linear fit needs at least two distinct compute values")
+    x = np.log10(p.compute[m])
+    if len(np.unique(x)) < need:
+        raise ValueError(f"{what} fit needs at least {need} distinct compute values > 0")
+    return x, p.acc[m], m
+
+
+def fit_loglinear(p: Points) -> dict:
+    """Ordinary least squares of pass@1 on log10 C over the points with compute > 0."""
+    x, y, _ = _xy(p, "log-linear")
     b, a = np.polyfit(x, y, 1)
     resid = y - (a + b * x)
     ss_tot = float(np.sum((y - y.mean()) ** 2))
@@ -53,113 +67,74 @@ def fit_loglinear(p: Points) -> dict:
     return {"slope_per_decade": float(b), "intercept": float(a), "r2": r2}
 
 
-def _sigmoid(c, A, B, log_cmid, R0):
-    c = np.asarray(c, dtype=float)
-    with np.errstate(over="ignore", divide="ignore"):
-        ratio = np.where(c > 0, np.power(10.0, B * (log_cmid - np.log10(np.where(c > 0, c, 1.0)))), np.inf)
-    return R0 + (A - R0) / (1.0 + ratio)
-
-
-def fit_sigmoid(p: Points, start: dict | None = None) -> dict:
-    """Least squares (weighted by n) from a grid of starts, or from `start` alone (bootstrap warm start)."""
-    from scipy.optimize import least_squares
-
-    m = p.trained
-    if m.sum() < 3:
-        raise ValueError("sigmoid fit needs at least three points with compute > 0")
-    x = np.log10(p.compute[m])
-    base = p.acc[~m]
-    r0_guess = float(base.mean()) if len(base) else float(p.acc[m].min())
-    weights = np.sqrt(p.n / np.maximum(p.n.mean(), 1))
-
-    def residuals(theta):
-        return (_sigmoid(p.compute, *theta) - p.acc) * weights
-
-    best = None
-    lo, hi = x.min() - 1.0, x.max() + 2.0
-    if start is not None:
-        starts = [[start["A"], start["B"], float(np.clip(math.log10(start["C_mid"]), lo, hi)), start["R0"]]]
-    else:
-        starts = [[min(0.999, max(p.acc.max(), r0_guess + 0.01)), B, log_cmid, min(r0_guess, 0.99)]
-                  for log_cmid in np.linspace(x.min(), x.max() + 1.0, 6) for B in (0.5, 1.5, 4.0)]
-    for theta0 in starts:
-        theta0 = np.clip(theta0, [0, 0.05, lo, 0], [1, 20, hi, 1])
-        try:
-            res = least_squares(residuals, theta0, bounds=([0, 0.05, lo, 0], [1, 20, hi, 1]), max_nfev=2000)
-        except ValueError:
-            continue
-        if best is None or res.cost < best.cost:
-            best = res
-    if best is None:
-        raise ValueError("sigmoid fit did not converge")
-    A, B, log_cmid, R0 = best.x
-    return {"A": float(A), "B": float(B), "C_mid": float(10 ** log_cmid), "R0": float(R0)}
+def fit_quadratic(p: Points) -> dict:
+    """acc = a + b x + c x^2 with x = log10 C centred on the data; c < 0 means gains per decade shrink."""
+    x, y, _ = _xy(p, "quadratic", need=3)
+    center = float(x.mean())
+    c, b, a = np.polyfit(x - center, y, 2)
+    return {"curvature": float(c), "slope": float(b), "intercept": float(a), "center": center}
 
 
 def fit_powerlaw(p: Points) -> dict:
-    m = p.trained
-    if m.sum() < 2:
-        raise ValueError("power-law fit needs at least two points with compute > 0")
+    """Least squares of ln(1 - acc) on ln C; accuracies of 1 are floored at half a problem of error."""
+    x, y, m = _xy(p, "power-law")
     floor = 0.5 / np.maximum(p.n[m], 1)  # keep log(1 - acc) finite at acc = 1
-    err = np.clip(1.0 - p.acc[m], floor, 1.0)
-    slope, E = np.polyfit(np.log(p.compute[m]), np.log(err), 1)
+    err = np.clip(1.0 - y, floor, 1.0)
+    slope, E = np.polyfit(x * math.log(10), np.log(err), 1)
     return {"k": float(-slope), "E": float(E)}
 
 
-FITTERS = {"loglinear": fit_loglinear, "sigmoid": fit_sigmoid, "powerlaw": fit_powerlaw}
+FITTERS = {"loglinear": fit_loglinear, "sigmoid": fit_sigmoid, "powerlaw": fit_powerlaw, "quadratic": fit_quadratic}
+N_PARAMS = {"loglinear": 2, "sigmoid": 4, "powerlaw": 2, "quadratic": 3}
 
 
 def predict(family: str, params: dict, compute) -> np.ndarray:
+    """Accuracy predicted by `family` with `params` at `compute` (FLOPs; may be an array)."""
     c = np.asarray(compute, dtype=float)
-    if family == "loglinear":
-        with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore"):
+        if family == "loglinear":
             return params["intercept"] + params["slope_per_decade"] * np.log10(c)
-    if family == "sigmoid":
-        return _sigmoid(c, params["A"], params["B"], math.log10(params["C_mid"]), params["R0"])
-    if family == "powerlaw":
-        with np.errstate(divide="ignore"):
+        if family == "sigmoid":
+            return sigmoid(c, params["A"], params["B"], params["C_mid"], params["R0"])
+        if family == "powerlaw":
             return 1.0 - np.exp(params["E"]) * np.power(c, -params["k"])
+        if family == "quadratic":
+            x = np.log10(c) - params["center"]
+            return params["intercept"] + params["slope"] * x + params["curvature"] * x ** 2
     raise ValueError(f"unknown family {family!r}")
 
 
-def resample(p: Points, rng: np.random.Generator) -> Points:
-    """One bootstrap replicate: resample runs (seeds) with replacement, then each point's accuracy as
-    Binomial(n, acc) / n, so that both the spread between seeds and each point's sampling noise enter."""
-    if p.group is not None and len(np.unique(p.group)) > 1:
-        runs = np.unique(p.group)
-        chosen = rng.choice(runs, size=len(runs), replace=True)
-        idx = np.concatenate([np.flatnonzero(p.group == r) for r in chosen])
-        p = Points(p.compute[idx], p.acc[idx], p.n[idx], p.group[idx])
-    acc = rng.binomial(p.n.astype(int), np.clip(p.acc, 0, 1)) / np.maximum(p.n, 1)
-    return Points(p.compute, acc, p.n, p.group)
+def dispersion(p: Points, family: str, params: dict) -> float:
+    """Pearson chi^2 per degree of freedom of `family`'s residuals in units of binomial noise, at least 1.
 
-
-def bootstrap(p: Points, family: str, draws: int, rng: np.random.Generator, start: dict | None = None) -> list[dict]:
-    """Parameter dicts of `family` fitted to `draws` bootstrap replicates (failed fits are skipped).
-    The sigmoid starts from `start` (the point estimate) instead of a grid, to keep this fast."""
-    out = []
-    for _ in range(draws):
-        try:
-            replicate = resample(p, rng)
-            out.append(fit_sigmoid(replicate, start) if family == "sigmoid" and start else
-                       FITTERS[family](replicate))
-        except (ValueError, RuntimeError, np.linalg.LinAlgError):
-            continue
-    return out
+    About 1 when the points scatter as their n problems predict; larger when something else moves them
+    (training noise between checkpoints, or a family that does not fit). The bootstrap widens its noise by it."""
+    m = p.trained if family != "sigmoid" else np.ones(len(p.acc), bool)
+    dof = int(m.sum()) - N_PARAMS[family]
+    if dof < 2:
+        return 1.0
+    resid = (predict(family, params, p.compute[m]) - p.acc[m]) * binomial_weights(p.acc[m], p.n[m])
+    return max(1.0, float(np.sum(resid ** 2)) / dof)
 
 
 def backtest(p: Points) -> dict:
-    """Fit each family on the lower half of the log-compute range, predict the upper half; MAE per family."""
+    """Fit each family on the lower half of the log-compute range, predict the upper half: MAE per family.
+
+    The base-model point stays in the fitting half. The sigmoid predicts with `predict_profile` (averaged over
+    the ceilings the lower half allows), because the lower half alone rarely pins the ceiling down."""
     m = p.trained
-    logc = np.log10(p.compute[m])
-    mid = (logc.min() + logc.max()) / 2
-    lower = ~m | (np.log10(np.where(m, p.compute, 1.0)) <= mid)  # base model point stays in the training half
+    logc = np.log10(np.where(m, p.compute, 1.0))
+    mid = (logc[m].min() + logc[m].max()) / 2
+    lower = ~m | (logc <= mid)
     upper = m & ~lower
+    low = p.subset(lower)
     out = {}
     for family in FAMILIES:
         try:
-            params = FITTERS[family](p.subset(lower))
-            pred = predict(family, params, p.compute[upper])
+            if family == "sigmoid":
+                pred = predict_profile(low, p.compute[upper])
+            else:
+                pred = predict(family, FITTERS[family](low), p.compute[upper])
             out[family] = {"mae": float(np.mean(np.abs(pred - p.acc[upper]))), "n_fit": int(lower.sum()),
                            "n_test": int(upper.sum())}
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:

@@ -9,8 +9,9 @@ import sys
 import numpy as np
 import pytest
 
+from rlvr.bootstrap import bootstrap
 from rlvr.fit import fit_runs, load_points
-from rlvr.scaling import Points, bootstrap, fit_loglinear, predict
+from rlvr.scaling import Points, fit_loglinear, predict
 
 COMPUTE = np.logspace(10, 14, 9)  # 4 decades, 9 points
 
