@@ -191,8 +191,8 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, attempt: int):
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    train_ds, heldout_ds = build_datasets(cfg, verifier, tokenizer)  # fail fast, before loading weights
     model = AutoModelForCausalLM.from_pretrained(model_path)
-    train_ds, heldout_ds = build_datasets(cfg, verifier)
     args = grpo_args(cfg, run_dir / "checkpoints")
 
     is_main = _is_main()

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(model_path)
-    _, heldout = build_datasets(cfg, verifier)
+    _, heldout = build_datasets(cfg, verifier, tokenizer)
     n_problems = min(args.problems or cfg.eval_problems, len(heldout))
     n_samples = args.samples or cfg.eval_samples_per_problem
     ks = tuple(k for k in cfg.eval_k if k <= n_samples)
