@@ -45,6 +45,7 @@ def test_two_grpo_steps_with_the_code_verifier(tmp_path):
     rows = read_jsonl(run_dir / "metrics.jsonl")
     assert [r["step"] for r in rows] == [1, 2] and rows[-1]["compute/flops"] > 0
     for row in rows:  # every completion got a sandbox verdict; none was an infrastructure failure
-        counts = {k.split("/", 1)[1]: v for k, v in row.items() if k.startswith("verifier/") and k != "verifier/unscored"}
+        counts = {k.split("/", 1)[1]: v for k, v in row.items()
+                  if k.startswith("verifier/") and k != "verifier/unscored"}
         assert sum(counts.values()) == 16 and counts["infra"] == 0 and counts["bad_reference"] == 0
     assert "rewards/code/mean" in rows[0]
