@@ -147,7 +147,18 @@ def fit_points(p, bench: str = "heldout", target: float = 0.9, draws: int = DRAW
 
 
 def fit_runs(run_dirs: list[Path], target: float = 0.9, draws: int = DRAWS, seed: int = 0) -> dict:
-    """fit.json content for one group of runs: {"benchmarks": {name: entry}, "runs": [...]}."""
+    """fit.json content for one group of runs: {"benchmarks": {name: entry}, "runs": [...]}.
+
+    A benchmark that cannot be fitted (too few points, too little range) gets {"error": reason} and the others are
+    still fitted; if none can be, the first reason is raised as a ValueError."""
     points = load_points(run_dirs)
-    return {"benchmarks": {b: fit_points(p, b, target, draws, seed) for b, p in sorted(points.items())},
-            "runs": [str(r) for r in run_dirs]}
+    benchmarks, errors = {}, []
+    for bench, p in sorted(points.items()):
+        try:
+            benchmarks[bench] = fit_points(p, bench, target, draws, seed)
+        except ValueError as err:
+            benchmarks[bench] = {"error": str(err)}
+            errors.append(str(err))
+    if errors and len(errors) == len(benchmarks):
+        raise ValueError(errors[0] if len(errors) == 1 else "; ".join(errors))
+    return {"benchmarks": benchmarks, "runs": [str(r) for r in run_dirs]}
