@@ -19,6 +19,7 @@ import numpy as np
 
 __all__ = ["plot_runs"]
 
+FAMILY_COLOR = {"loglinear": "#1f77b4", "sigmoid": "#d62728", "powerlaw": "#2ca02c"}
 FAMILY_STYLE = {"loglinear": ("log-linear", "-"), "sigmoid": ("sigmoid", "-."),
                 "powerlaw": ("power law in error", (0, (6, 2, 1, 2, 1, 2)))}
 
@@ -49,11 +50,11 @@ def _accuracy_figure(groups, bench: str, fits: list[dict], out: Path, show_famil
     from rlvr.fit import load_points
     from rlvr.scaling import predict
 
-    fig, ax = plt.subplots(figsize=(8.5, 5.5), dpi=120)
+    fig, ax = plt.subplots(figsize=(12, 5.5), dpi=120)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     xmax_all = 0.0
     for gi, (runs, fit) in enumerate(zip(groups, fits, strict=True)):
-        color = colors[gi % len(colors)]
+        color = "black" if show_families else colors[gi % len(colors)]  # one group: family colours for the fits
         p = load_points(runs).get(bench)
         if p is None:
             continue
@@ -65,7 +66,7 @@ def _accuracy_figure(groups, bench: str, fits: list[dict], out: Path, show_famil
         for k, (xs, ys) in _pass_at_k(runs, bench).items():
             ax.plot(xs, ys, "^", mfc="none", color=color, ms=5, alpha=0.7, label=f"{label}: pass@{k}")
         if (~m).any():
-            ax.axhline(p.acc[~m].mean(), color="gray", ls=(0, (1, 2)), lw=1.2,
+            ax.axhline(p.acc[~m].mean(), color=color if len(groups) > 1 else "gray", ls=(0, (1, 2)), lw=1.2,
                        label=f"{label}: base model pass@1 (before RL) {p.acc[~m].mean():.2f}")
         xmin, xmax = p.compute[m].min(), p.compute[m].max()
         xmax_all = max(xmax_all, xmax)
@@ -81,16 +82,20 @@ def _accuracy_figure(groups, bench: str, fits: list[dict], out: Path, show_famil
                 continue
             name, style = FAMILY_STYLE[family]
             best = " (best backtest)" if entry.get("best") == family else ""
-            ax.plot(inside, np.clip(predict(family, params, inside), 0, 1), ls=style, color=color, lw=1.6,
-                    alpha=0.9 if family == "loglinear" else 0.6, label=f"{label}: {name} fit{best}")
-            ax.plot(beyond, np.clip(predict(family, params, beyond), 0, 1), "--", color=color, lw=1.0,
-                    alpha=0.5 if family == "loglinear" else 0.3)
+            # one group: a colour per family, so the three curves are told apart; several: a colour per group
+            fam_color = FAMILY_COLOR[family] if show_families else color
+            ax.plot(inside, np.clip(predict(family, params, inside), 0, 1), ls=style, color=fam_color, lw=1.6,
+                    alpha=0.9, label=f"{label}: {name} fit{best}")
+            ax.plot(beyond, np.clip(predict(family, params, beyond), 0, 1), "--", color=fam_color, lw=1.0,
+                    alpha=0.6)
         draws = bootstrap(p, "loglinear", 200, np.random.default_rng(0))
         if draws:
             xs = np.concatenate([inside, beyond])
             curves = np.array([predict("loglinear", d, xs) for d in draws])
             lo, hi = np.percentile(curves, [2.5, 97.5], axis=0)
-            ax.fill_between(xs, np.clip(lo, 0, 1), np.clip(hi, 0, 1), color=color, alpha=0.12, lw=0)
+            ax.fill_between(xs, np.clip(lo, 0, 1), np.clip(hi, 0, 1), alpha=0.12, lw=0,
+                            color=FAMILY_COLOR["loglinear"] if show_families else color,
+                            label=f"{label}: log-linear 95% band")
     ax.set_xscale("log")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("RL compute (FLOPs, cumulative; log scale)")
@@ -98,7 +103,7 @@ def _accuracy_figure(groups, bench: str, fits: list[dict], out: Path, show_famil
     ax.set_title(f"Held-out accuracy vs RL compute: {bench}\n"
                  "points: evaluations (95% binomial error bars); lines: fits (dashed = extrapolation)", fontsize=10)
     ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=7.5, loc="lower right", framealpha=0.9)
+    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # never over the data
     if len(groups) == 1 and fits[0] and bench in fits[0].get("benchmarks", {}):
         verdict = fits[0]["benchmarks"][bench].get("verdict", "")
         fig.text(0.01, 0.005, _wrap(verdict, 150), fontsize=7.5, va="bottom", color="#333333")
