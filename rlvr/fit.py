@@ -5,7 +5,10 @@
 Runs whose configs differ only in `seed` (and where they are written) form one group; their points are pooled
 and the bootstrap resamples whole runs, so the interval reflects the spread between seeds as well as each point's
 binomial noise. Per benchmark the result holds the three families of `rlvr.scaling`, the backtest, the best family
-(lowest backtest error), a one-sentence verdict and the extrapolated compute to reach a target accuracy.
+(lowest backtest error), a one-sentence verdict (`rlvr.verdict`), the extrapolated compute to reach a target
+accuracy (by the best family, and `by_family` for all three, each with its bootstrap interval), the curvature of a
+quadratic in log C and a summary of the points. Sigmoid fitting is in `rlvr.sigmoid_fit`, the bootstrap in
+`rlvr.bootstrap`, the families and the backtest in `rlvr.scaling`.
 Too few points (fewer than 3 with compute > 0) or less than one decade of compute raise a ValueError with the
 reason; the CLI turns it into a one-line message and a non-zero exit.
 """
