@@ -37,7 +37,19 @@ KINDS = [  # (completion, reference, expected reward, expected status)
 LOOP = ("while True:\n    pass\n", _IO, 0.0, "timeout")
 
 
-def snapshot() -> dict:
+def _descends_from(pid: int, ancestor: int) -> bool:
+    while pid > 1 and pid != ancestor:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                pid = int(fh.read().rsplit(b")", 1)[1].split()[1])
+        except OSError:
+            return False
+    return pid == ancestor
+
+
+def snapshot(launcher: int | None = None) -> dict:
+    """Machine-wide process and zombie counts; jail-uid processes under our `launcher` (other sandboxes on a
+    shared machine are not ours); our fds; /tmp entries and bytes (shared with whoever else writes there)."""
     procs = zombies = jailed = 0
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -50,7 +62,7 @@ def snapshot() -> dict:
         procs += 1
         zombies += b"State:\tZ" in status
         uid_line = next(line for line in status.splitlines() if line.startswith(b"Uid:"))
-        jailed += int(uid_line.split()[1]) in JAIL_UIDS
+        jailed += int(uid_line.split()[1]) in JAIL_UIDS and (launcher is None or _descends_from(int(name), launcher))
     tmp = tempfile.gettempdir()
     usage = shutil.disk_usage(tmp)
     return {"processes": procs, "zombies": zombies, "jailed": jailed, "fds": len(os.listdir("/proc/self/fd")),
@@ -65,12 +77,13 @@ def soak(n: int, workers: int = 2, wall: float = 1.0) -> dict:
     with get_verifier("code", workers=workers, wall_seconds=wall, cpu_seconds=2) as v:
         v.verify(*KINDS[0][:2])  # start the launcher before the "before" snapshot
         time.sleep(0.2)
-        before = snapshot()
+        launcher = v._sandbox.launcher_pid()
+        before = snapshot(launcher)
         start = time.perf_counter()
         verdicts = v.verify_batch([(c, r) for c, r, _, _ in items], workers=workers)
         seconds = time.perf_counter() - start
         time.sleep(0.5)  # the launcher reaps its last supervisors asynchronously
-        after = snapshot()
+        after = snapshot(launcher)
         counts = dict(v.counts)
     wrong = [i for i, (d, (_, _, reward, status)) in enumerate(zip(verdicts, items, strict=True))
              if d.reward != reward or (status is not None and d.status != status)]

@@ -16,21 +16,33 @@ def io_ref(*cases: tuple[str, str]) -> str:
     return json.dumps({"stdin_stdout": [{"input": i, "output": o} for i, o in cases]})
 
 
-def jailed_processes() -> list[int]:
-    """Pids of live processes running under a jail uid (candidates and judges). Must be empty between verdicts."""
+def _ppid(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return int(fh.read().rsplit(b")", 1)[1].split()[1])
+    except OSError:
+        return 0
+
+
+def jailed_processes(ancestor: int | None = None) -> list[int]:
+    """Live processes under a jail uid (candidates and judges), only those descended from `ancestor` when given
+    (other sandboxes on a shared machine are not ours). Must be empty between verdicts."""
     pids = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/status", "rb") as fh:
-                for line in fh:
-                    if line.startswith(b"Uid:"):
-                        if int(line.split()[1]) in JAIL_UIDS:
-                            pids.append(int(name))
-                        break
-        except OSError:
+                uid = next(int(line.split()[1]) for line in fh if line.startswith(b"Uid:"))
+        except (OSError, StopIteration):
             continue
+        if uid not in JAIL_UIDS:
+            continue
+        pid = int(name)
+        while ancestor is not None and pid > 1 and pid != ancestor:
+            pid = _ppid(pid)
+        if ancestor is None or pid == ancestor:
+            pids.append(int(name))
     return pids
 
 

@@ -46,11 +46,12 @@ def listener():
 
 
 def assert_nothing_survived(v, listener=None) -> None:
+    launcher = v._sandbox.launcher_pid()
     deadline = time.monotonic() + 3
-    while (jailed_processes() or children_of(v._sandbox.launcher_pid())) and time.monotonic() < deadline:
+    while (jailed_processes(launcher) or children_of(launcher)) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert jailed_processes() == []
-    assert children_of(v._sandbox.launcher_pid()) == []
+    assert jailed_processes(launcher) == []
+    assert children_of(launcher) == []
     assert not os.path.exists(MARK)
     assert os.path.exists(__file__) and open(__file__).read().endswith("\n")  # noqa: SIM115
     if listener is not None:
