@@ -99,6 +99,13 @@ def build_root(root: str, binds: list[str], tmp_bytes: int, owner: int) -> None:
     ``/proc`` is left for `mount_proc`, which the first process of the new PID namespace calls."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount propagates back to the host
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
+    # The private /tmp and /dev/shm go in first: a read-only bind below /tmp (a virtualenv in a checkout under
+    # /tmp, as CI makes) must land on top of them, not be hidden by them.
+    for d in ("proc", "tmp", "dev/shm"):
+        os.makedirs(f"{root}/{d}", exist_ok=True)
+    opts = f"uid={owner},gid={owner},mode=0700,nr_inodes=4096"
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},{opts}")
+    _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={1 << 20},{opts}")
     for src in binds:
         dst = root + src
         if os.path.islink(src) and os.path.dirname(src) == "/":
@@ -117,11 +124,6 @@ def build_root(root: str, binds: list[str], tmp_bytes: int, owner: int) -> None:
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{root}/dev/{name}")
-    for d in ("proc", "tmp", "dev/shm"):
-        os.makedirs(f"{root}/{d}", exist_ok=True)
-    opts = f"uid={owner},gid={owner},mode=0700,nr_inodes=4096"
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},{opts}")
-    _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={1 << 20},{opts}")
     _mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
