@@ -122,7 +122,7 @@ def test_sigterm_checkpoints_marks_preempted_and_exits_nonzero(workdir):
     proc = rlvr(*args)
     deadline = time.time() + 240
     metrics = []
-    while time.time() < deadline and proc.poll() is None and len(metrics) < 5:
+    while time.time() < deadline and proc.poll() is None and not metrics:
         metrics = [p for p in (workdir / "runs").glob("*-max_steps=300-*/metrics.jsonl") if len(read_jsonl(p)) >= 5]
         time.sleep(0.05)
     assert metrics, "training did not start before the deadline"
