@@ -3,13 +3,13 @@
 Runs only inside processes forked by the launcher (never in the verifier's own process). Python 3.11 has no
 ``os.unshare``/``mount``/``setns``, so they are called through libc with ctypes.
 
-`enter_new_namespaces` + `build_root` give the run: a new PID namespace (killing its init kills every descendant,
-``setsid`` escapees included), a network namespace with no interfaces up (no network, not even loopback to the
-host), new IPC and UTS namespaces, and a private mount namespace whose root is a read-only tmpfs holding only
-read-only bind mounts of the interpreter and system libraries, ``/dev/{null,zero,random,urandom}``, a fresh
-``/proc`` of the new PID namespace and a size-capped private tmpfs at ``/tmp``. `confine` then sets the rlimits,
-``PR_SET_NO_NEW_PRIVS`` and switches to an unprivileged uid/gid used by nobody else, so capabilities are gone and
-setuid binaries are inert.
+`build_base` (once per launcher) + `enter_new_namespaces` + `build_run` give the run: a new PID namespace
+(killing its init kills every descendant, ``setsid`` escapees included), a network namespace with no interfaces
+up (no network, not even loopback to the host), new IPC and UTS namespaces, and a private mount namespace whose
+root is a read-only tmpfs holding only read-only bind mounts of the interpreter and system libraries,
+``/dev/{null,zero,random,urandom}``, a fresh ``/proc`` of the new PID namespace and a size-capped private tmpfs at
+``/tmp``. `confine` then sets the rlimits, ``PR_SET_NO_NEW_PRIVS`` and switches to an unprivileged uid/gid used by
+nobody else, so capabilities are gone and setuid binaries are inert.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import secrets
 import sys
 import sysconfig
 
-__all__ = ["IsolationError", "enter_new_namespaces", "build_root", "mount_proc", "enter_root", "confine", "vm_size",
-           "fresh_uid", "set_parent_death_signal", "set_child_subreaper", "system_binds"]
+__all__ = ["IsolationError", "enter_new_namespaces", "build_base", "build_run", "mount_proc", "enter_root", "confine",
+           "vm_size", "fresh_uid", "set_parent_death_signal", "set_child_subreaper", "system_binds"]
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
@@ -93,19 +93,17 @@ def _bind_ro(src: str, target: str) -> None:
     _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def build_root(root: str, binds: list[str], tmp_bytes: int, owner: int) -> None:
-    """Assemble the jail's filesystem on a tmpfs mounted at `root` (inside a private mount namespace).
+def build_base(root: str, binds: list[str]) -> None:
+    """Once per launcher: a private mount namespace for the launcher and, in it, the jail's read-only root at `root`.
 
-    ``/proc`` is left for `mount_proc`, which the first process of the new PID namespace calls."""
+    A read-only tmpfs holding read-only bind mounts of `binds` and ``/dev/{null,zero,random,urandom}``, with empty
+    ``/proc``, ``/tmp`` and ``/dev/shm`` mount points. It exists only in the launcher's mount namespace (the host
+    never sees it); every run's supervisor copies it with `enter_new_namespaces` and adds its own private
+    ``/tmp``, ``/dev/shm`` (`build_run`) and ``/proc`` (`mount_proc`) on top, so nothing of one run reaches the next.
+    """
+    _check(_c().unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount propagates back to the host
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
-    # The private /tmp and /dev/shm go in first: a read-only bind below /tmp (a virtualenv in a checkout under
-    # /tmp, as CI makes) must land on top of them, not be hidden by them.
-    for d in ("proc", "tmp", "dev/shm"):
-        os.makedirs(f"{root}/{d}", exist_ok=True)
-    opts = f"uid={owner},gid={owner},mode=0700,nr_inodes=4096"
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},{opts}")
-    _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={1 << 20},{opts}")
     for src in binds:
         dst = root + src
         if os.path.islink(src) and os.path.dirname(src) == "/":
@@ -124,7 +122,18 @@ def build_root(root: str, binds: list[str], tmp_bytes: int, owner: int) -> None:
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{root}/dev/{name}")
+    for d in ("proc", "tmp", "dev/shm"):
+        os.makedirs(f"{root}/{d}", exist_ok=True)
     _mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def build_run(root: str, tmp_bytes: int, owner: int) -> None:
+    """Per run, in the supervisor's new mount namespace (a private copy of the launcher's): the run's own
+    size-capped ``/tmp`` and ``/dev/shm``, owned by the run's uid. ``/proc`` is left for `mount_proc`, which the
+    first process of the new PID namespace calls."""
+    opts = f"uid={owner},gid={owner},mode=0700,nr_inodes=4096"
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},{opts}")
+    _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={1 << 20},{opts}")
 
 
 def mount_proc(root: str) -> None:

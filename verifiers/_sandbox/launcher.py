@@ -55,7 +55,7 @@ def main(control_fd: int, root: str) -> None:
     """Serve fork requests on `control_fd` until it closes. `root` is an empty directory used as mount point."""
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGCHLD, lambda *_: _reap())  # supervisors are reaped as soon as they exit
-    binds = jail.system_binds()
+    jail.build_base(root, jail.system_binds())  # the read-only root, built once; every run copies it
     sys.set_int_max_str_digits(0)  # judge and candidate exchange integers of any length (a 5,000-digit answer)
     gc.collect()
     gc.freeze()  # forks share these pages; the children's collector never touches (and so never copies) them
@@ -74,7 +74,7 @@ def main(control_fd: int, root: str) -> None:
         pid = os.fork()
         if pid == 0:
             control.close()
-            supervisor.serve(socket.socket(fileno=fds[0]), binds, root)
+            supervisor.serve(socket.socket(fileno=fds[0]), root)
         os.close(fds[0])
     _reap()
     sys.exit(0)

@@ -7,7 +7,8 @@ Process tree of one run (forked, never exec'd; the launcher is a small interpret
     │   └── ... anything C starts stays in C's PID namespace
     └── J   the judge (function mode only): same jail, another fresh uid, runs the tests
 
-S unshares the namespaces and mounts the jail's root (`jail.build_root`) in its own private mount namespace; C,
+S unshares the namespaces, which copies the launcher's read-only jail root (`jail.build_base`) into S's own private
+mount namespace, and mounts the run's private ``/tmp`` and ``/dev/shm`` there (`jail.build_run`); C,
 forked right after, mounts its ``/proc`` and chroots. The candidate is forked before S reads the tests and the
 nonce, so they are not even in its memory. Stopping a run kills C: when the init of a PID namespace dies the
 kernel kills every process in it (``setsid``/double-fork escapees and the judge included). S reaps all its
@@ -270,7 +271,7 @@ def _run_program(sock, code: str, limits: Limits, root: str, uid: int) -> tuple[
     return ({} if aborted else run.result()), bytes(run.stdout)
 
 
-def serve(sock: socket.socket, binds: list[str], root: str) -> None:
+def serve(sock: socket.socket, root: str) -> None:
     """Entry point of a freshly forked supervisor: one run for the client on `sock`. Never returns."""
     status = 0
     try:
@@ -281,7 +282,7 @@ def serve(sock: socket.socket, binds: list[str], root: str) -> None:
         uid = jail.fresh_uid()
         try:
             jail.enter_new_namespaces()
-            jail.build_root(root, binds, limits.tmp_bytes, uid)
+            jail.build_run(root, limits.tmp_bytes, uid)
         except (jail.IsolationError, OSError) as err:
             wire.write_frame(sock.fileno(), {"infra": f"could not isolate the run: {err}"})
             return
