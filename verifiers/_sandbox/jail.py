@@ -15,6 +15,7 @@ nobody else, so capabilities are gone and setuid binaries are inert.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import resource
 import secrets
@@ -101,6 +102,7 @@ def build_base(root: str, binds: list[str]) -> None:
     never sees it); every run's supervisor copies it with `enter_new_namespaces` and adds its own private
     ``/tmp``, ``/dev/shm`` (`build_run`) and ``/proc`` (`mount_proc`) on top, so nothing of one run reaches the next.
     """
+    _shadowed_binds()  # computed here, in the launcher, so every run's supervisor inherits it
     _check(_c().unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount propagates back to the host
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
@@ -134,6 +136,18 @@ def build_run(root: str, tmp_bytes: int, owner: int) -> None:
     opts = f"uid={owner},gid={owner},mode=0700,nr_inodes=4096"
     _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},{opts}")
     _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={1 << 20},{opts}")
+    for src in _shadowed_binds():  # a virtualenv in a checkout under /tmp (as CI makes) stays visible, read-only
+        dst = root + src
+        os.makedirs(dst if os.path.isdir(src) else os.path.dirname(dst), exist_ok=True)
+        if not os.path.isdir(src):
+            open(dst, "wb").close()
+        _bind_ro(src, dst)
+
+
+@functools.lru_cache(maxsize=1)
+def _shadowed_binds() -> tuple[str, ...]:
+    """System binds that the per-run /tmp or /dev/shm would hide; computed once in the launcher (before any fork)."""
+    return tuple(p for p in system_binds() if any(p == top or p.startswith(top + "/") for top in ("/tmp", "/dev/shm")))
 
 
 def mount_proc(root: str) -> None:
