@@ -142,6 +142,13 @@ def test_different_config_into_existing_run_folder_is_refused(workdir):
     first = rlvr("train", str(SMOKE), "--run_dir", str(target), "--cache_dir", str(workdir / "cache"))
     out, _ = first.communicate(timeout=300)
     assert first.returncode == 0, out[-3000:]
+    for checkpoint in ("latest", "base"):  # rlvr eval on the finished run: one evals.jsonl-shaped JSON object
+        proc = rlvr("eval", str(target), "--checkpoint", checkpoint, "--problems", "4")
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out[-3000:]
+        row = json.loads(out[out.index("{"):])
+        assert row["n"] == 4 and 0 <= row["pass@1"] <= 1 and row["eval_flops"] > 0
+        assert ("checkpoint-" in row["model"]) is (checkpoint == "latest")
     second = rlvr("train", str(SMOKE), "--run_dir", str(target), "--cache_dir", str(workdir / "cache"),
                   "--seed", "1")
     out, _ = second.communicate(timeout=120)
