@@ -99,14 +99,19 @@ def _solve_linear(s, y, w, ceiling=None):
     return r0, a, scores[pick, np.arange(len(s))]
 
 
-def fit_sigmoid(p, polish: bool = True, max_nfev: int = 200) -> dict:
-    """Weighted least-squares sigmoid through `p` (a `rlvr.scaling.Points`): grid + closed form, then polished."""
+def _setup(p):
+    """(log10 compute of the trained points, binomial weights, grid of B, grid of log10 C_mid) for `p`."""
     m = p.trained
     if m.sum() < 3:
         raise ValueError("sigmoid fit needs at least three points with compute > 0")
     x = np.log10(p.compute[m])
-    w = binomial_weights(p.acc, p.n)
     b, lc = _grid(x.min(), x.max())
+    return x, binomial_weights(p.acc, p.n), b, lc
+
+
+def fit_sigmoid(p, polish: bool = True, max_nfev: int = 200) -> dict:
+    """Weighted least-squares sigmoid through `p` (a `rlvr.scaling.Points`): grid + closed form, then polished."""
+    x, w, b, lc = _setup(p)
     r0, a, chi2 = _solve_linear(_share(p.compute, b, lc), p.acc, w)
     i = int(np.argmin(chi2))
     theta = np.array([a[i], b[i], lc[i], r0[i]])
@@ -127,12 +132,7 @@ def fit_sigmoid(p, polish: bool = True, max_nfev: int = 200) -> dict:
 
 def predict_profile(p, compute) -> np.ndarray:
     """Prediction at `compute` averaged over ceilings A on a grid, weighted by their profile likelihood."""
-    m = p.trained
-    if m.sum() < 3:
-        raise ValueError("sigmoid fit needs at least three points with compute > 0")
-    x = np.log10(p.compute[m])
-    w = binomial_weights(p.acc, p.n)
-    b, lc = _grid(x.min(), x.max())
+    _, w, b, lc = _setup(p)
     s_data, s_new = _share(p.compute, b, lc), _share(compute, b, lc)
     chi2s, preds = [], []
     for ceiling in CEILINGS:
