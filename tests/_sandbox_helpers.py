@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 
 JAIL_UIDS = range(0x20000000, 0x30000000)  # verifiers._sandbox.jail.fresh_uid draws from here
+
+
+def load_bench(name: str):
+    """Import `bench/<name>.py` as a module (bench/ is a folder of scripts, not a package)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def fn_ref(test: str, entry_point: str) -> str:

