@@ -1,7 +1,7 @@
 """What the untrusted candidate process runs, after `jail.confine` made it unprivileged.
 
 Two modes:
-- ``program``: the code runs as ``__main__`` with the case's input on stdin; the supervisor reads its stdout.
+- ``program``: the code runs as ``__main__`` with the case's input on stdin; the client (the verifier) reads its stdout.
 - ``function``: the code runs as module ``__candidate__``; then the process serves calls from the judge over
   two pipes: it reads ``(name, args, kwargs)``, calls the named function and writes back the result encoded by
   `wire.encode_value` (plain builtin values only). It never sees the tests, and nothing it writes is trusted:
@@ -18,7 +18,7 @@ import sys
 
 from verifiers._sandbox import wire
 
-__all__ = ["run_program", "run_function_server", "reset_process_state"]
+__all__ = ["run_program", "run_function_server", "reset_process_state", "close_except", "CLEAN_ENV"]
 
 # The candidate's whole environment: nothing inherited from the trainer.
 CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
@@ -29,7 +29,7 @@ CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "
 def reset_process_state(stdin_fd: int, keep: tuple[int, ...]) -> None:
     """Fresh stdio on fds 0/1/2, every other descriptor closed, clean environment and interpreter settings."""
     os.dup2(stdin_fd, 0)
-    os.closerange(3, 1 << 16) if not keep else _close_except(keep)
+    os.closerange(3, 1 << 16) if not keep else close_except(keep)
     os.environ.clear()
     os.environ.update(CLEAN_ENV)
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8", errors="replace")
@@ -44,11 +44,13 @@ def reset_process_state(stdin_fd: int, keep: tuple[int, ...]) -> None:
     sys.path[:] = [p for p in sys.path if os.path.isdir(p)]
 
 
-def _close_except(keep: tuple[int, ...]) -> None:
+def close_except(keep: tuple[int, ...]) -> None:
+    """Close every descriptor from 3 up except those in `keep` (0, 1 and 2 are left alone)."""
     last = 3
     for fd in sorted(keep):
-        os.closerange(last, fd)
-        last = fd + 1
+        if fd >= last:
+            os.closerange(last, fd)
+            last = fd + 1
     os.closerange(last, 1 << 16)
 
 

@@ -1,9 +1,10 @@
-"""The trusted side of the sandbox: starts the launcher, hands it runs, and collects raw results.
+"""The trusted side of the sandbox: starts the launcher, hands it runs, watches them and collects raw results.
 
-`Sandbox` is thread-safe: `verify_batch` drives several runs at once from a thread pool, each over its own
-socket to its own supervisor. Expected outputs never leave this process; the tests and the nonce of a
-function-style run go only to its supervisor (and from there to the judge), after the candidate was forked.
-Anything that goes wrong between here and the supervisor raises `InfraError`, which the verifier turns into
+`Sandbox` is thread-safe: `verify_batch` drives several runs at once from a thread pool. For each run this process
+makes fresh pipes and memfds, passes the run's ends to the launcher (which forks the run's init with them and
+answers with a pidfd) and watches the run itself (`watch.Run`): the wall clock, the output budget and the expected
+outputs never leave this process. The tests and the nonce of a function-style run go into a memfd that only the
+judge reads. Anything that goes wrong between here and the run raises `InfraError`, which the verifier turns into
 reward None / status ``infra`` (masked and counted, never a 0).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
+import select
 import shutil
 import socket
 import subprocess
@@ -21,11 +23,13 @@ import threading
 
 from verifiers._sandbox import child, wire
 from verifiers._sandbox.limits import Limits
+from verifiers._sandbox.watch import Run, RunLost
 
 __all__ = ["Sandbox", "SandboxUnavailable", "InfraError"]
 
 _START_SECONDS = 60.0
-_BACKSTOP_SECONDS = 30.0  # over the run's own wall limit: only a wedged supervisor ever reaches it
+_REPLY_SECONDS = 30.0  # the launcher answers a fork request in milliseconds; only a wedged one is slower
+_JUDGE_GRACE_SECONDS = 0.5
 
 
 class SandboxUnavailable(RuntimeError):
@@ -84,18 +88,20 @@ class Sandbox:
             self._log.seek(0)
             err = self._log.read().decode(errors="replace")[-2000:]
             raise SandboxUnavailable(f"the sandbox launcher failed to start: {err}")
-        ours.settimeout(None)
+        ours.settimeout(_REPLY_SECONDS)
         self._control = ours
 
     def close(self) -> None:
         with self._lock:
             self._stop_locked()
 
-    def _stop_locked(self) -> None:
+    def _stop_locked(self, kill: bool = False) -> None:
         if self._control is not None:
-            self._control.close()  # the launcher exits on EOF; its supervisors follow by parent-death signal
+            self._control.close()  # the launcher exits on EOF; its runs follow by parent-death signal
             self._control = None
         if self._proc is not None:
+            if kill:
+                self._proc.kill()  # it failed a request: it may be wedged, do not wait for it to notice the EOF
             try:
                 self._proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -111,51 +117,67 @@ class Sandbox:
         return self._proc.pid if self._proc is not None else None
 
     # ------------------------------------------------------------------------------------------- one run
-    def _open(self) -> socket.socket:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    def _launch(self, kind: bytes, limits: Limits, code: str, stdin: bytes = b"", test: bytes | None = None) -> Run:
+        """Start one run: fresh descriptors, the launcher forks its init. Returns the client's side of it."""
+        job = _memfd(wire.pack_frame({"limits": limits.to_dict()}, code.encode("utf-8", "replace"))
+                     + wire.pack_frame({}, stdin))
+        test_fd = _memfd(test) if test is not None else -1
+        pipes = [os.pipe() for _ in range(5 if test is not None else 4)]  # out, err, ready, status[, report]
+        (out_r, out_w), (err_r, err_w), (ready_r, ready_w), (status_r, status_w) = pipes[:4]
+        report_r, report_w = pipes[4] if test is not None else (-1, -1)
+        run = Run(limits, out_r, err_r, ready_r, status_r, report_r)
+        theirs = [job, out_w, err_w, ready_w] + ([test_fd, report_w] if test is not None else []) + [status_w]
         try:
-            with self._lock:
-                for _attempt in range(2):
-                    if self._proc is None or self._proc.poll() is not None or self._control is None:
-                        self._start_locked()
-                    try:
-                        socket.send_fds(self._control, [b"F"], [theirs.fileno()])
-                        break
-                    except OSError:
-                        self._stop_locked()
-                else:
-                    raise InfraError("the sandbox launcher is not accepting runs")
+            run.pidfd = self._fork(kind, theirs)
+        except BaseException:
+            run.close()
+            raise
         finally:
-            theirs.close()
-        return ours
+            for fd in theirs:
+                os.close(fd)
+        return run
 
-    @staticmethod
-    def _finish(sock: socket.socket) -> None:
-        """Wait until the supervisor has exited (its end of the socket closes), so nothing of the run is left."""
-        try:
-            sock.settimeout(10)
-            while sock.recv(1 << 16):
-                pass
-        except OSError:
-            pass
-        finally:
-            sock.close()
+    def _fork(self, kind: bytes, fds: list[int]) -> int:
+        with self._lock:
+            for _attempt in range(2):
+                if self._proc is None or self._proc.poll() is not None or self._control is None:
+                    self._start_locked()
+                try:
+                    socket.send_fds(self._control, [kind], fds)
+                    msg, got, _, _ = socket.recv_fds(self._control, 256, 1)
+                except OSError:  # the launcher died (or is wedged): replace it and try once more
+                    self._stop_locked(kill=True)
+                    continue
+                if msg == b"C" and len(got) == 1:
+                    return got[0]
+                for fd in got:
+                    os.close(fd)
+                if not msg:
+                    self._stop_locked(kill=True)
+                    continue
+                raise InfraError(f"the sandbox launcher could not start the run: {msg[1:].decode(errors='replace')}")
+        raise InfraError("the sandbox launcher is not accepting runs")
 
     def run_function(self, code: str, test: str, entry_point: str, limits: Limits) -> dict:
-        """Run ``check(entry_point)`` against `code`. Returns the supervisor's result with the judge's report
-        parsed into ``report`` (None when there was none) and ``nonce_ok``."""
+        """Run ``check(entry_point)`` against `code`. Returns the run's result with the judge's report parsed into
+        ``report`` (None when there was none) and ``nonce_ok``."""
         nonce = secrets.token_hex(16)
-        sock = self._open()
+        blob = wire.pack_frame({"entry_point": entry_point, "nonce": nonce}, test.encode("utf-8", "replace"))
+        run = self._launch(b"F", limits, code, test=blob)
         try:
-            sock.settimeout(limits.wall_seconds + _BACKSTOP_SECONDS)
-            wire.write_frame(sock, {"mode": "function", "limits": limits.to_dict()}, code.encode("utf-8", "replace"))
-            wire.write_frame(sock, {"entry_point": entry_point, "nonce": nonce}, test.encode("utf-8", "replace"))
-            header, _ = _read(sock)
+            run.wait_ready()
+            run.watch(keep_stdout=False)
+            if not _is_report(run.report) and not run.timed_out and not run.output_limit and not run.exited:
+                # No report: did the candidate die and take the judge along? Then C's end follows at once.
+                run.exited = bool(select.select([run.pidfd], [], [], _JUDGE_GRACE_SECONDS)[0])
+            run.stop()
+        except RunLost as err:
+            raise InfraError(str(err)) from None
         finally:
-            self._finish(sock)
-        report = header.pop("report", "")
+            run.close()
+        header = run.result()
         try:
-            parsed = wire.json.loads(report) if report else None
+            parsed = wire.json.loads(bytes(run.report)) if run.report else None
         except ValueError:
             parsed = None
         header["report"] = parsed if type(parsed) is dict else None
@@ -167,25 +189,32 @@ class Sandbox:
         go on. Returns the (header, stdout) of every case run."""
         results = []
         for index, data in enumerate(inputs):
-            sock = self._open()
+            run = self._launch(b"P", limits, code, stdin=data)
             try:
-                sock.settimeout(limits.wall_seconds + _BACKSTOP_SECONDS)
-                head = {"mode": "program", "limits": limits.to_dict()}
-                wire.write_frame(sock, head, code.encode("utf-8", "replace"))
-                wire.write_frame(sock, {"case": index}, data)
-                header, stdout = _read(sock, limits.output_bytes + 1024)
-            except OSError as err:
-                raise InfraError(f"lost the supervisor: {err}") from None
+                run.wait_ready()
+                run.watch(keep_stdout=True)
+                run.stop()
+            except RunLost as err:
+                raise InfraError(str(err)) from None
             finally:
-                self._finish(sock)
+                run.close()
+            header, stdout = run.result(), bytes(run.stdout)
             results.append((header, stdout))
-            if "infra" in header or not accept(index, header, stdout):
+            if not accept(index, header, stdout):
                 break
         return results
 
 
-def _read(sock: socket.socket, max_body: int = 1 << 20) -> tuple[dict, bytes]:
+def _memfd(data: bytes) -> int:
+    fd = os.memfd_create("rlvr-job", os.MFD_CLOEXEC)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    return fd
+
+
+def _is_report(data: bytes) -> bool:
     try:
-        return wire.read_frame(sock, max_body=max_body)
-    except (OSError, wire.WireError) as err:
-        raise InfraError(f"no result from the supervisor: {err}") from None
+        return isinstance(wire.json.loads(bytes(data)), dict) if data else False
+    except ValueError:
+        return False

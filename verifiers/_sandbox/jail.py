@@ -3,8 +3,9 @@
 Runs only inside processes forked by the launcher (never in the verifier's own process). Python 3.11 has no
 ``os.unshare``/``mount``/``setns``, so they are called through libc with ctypes.
 
-`build_base` (once per launcher) + `enter_new_namespaces` + `build_run` give the run: a new PID namespace
-(killing its init kills every descendant, ``setsid`` escapees included), a network namespace with no interfaces
+`build_base` (once per launcher), then per run `unshare_pid` (in the launcher, so the run's first process is the
+init of a new PID namespace: killing it kills every descendant, ``setsid`` escapees included), `enter_run_namespaces`
+and `build_run` give the run: a network namespace with no interfaces
 up (no network, not even loopback to the host), new IPC and UTS namespaces, and a private mount namespace whose
 root is a read-only tmpfs holding only read-only bind mounts of the interpreter and system libraries,
 ``/dev/{null,zero,random,urandom}``, a fresh ``/proc`` of the new PID namespace and a size-capped private tmpfs at
@@ -22,16 +23,17 @@ import secrets
 import sys
 import sysconfig
 
-__all__ = ["IsolationError", "enter_new_namespaces", "build_base", "build_run", "mount_proc", "enter_root", "confine",
-           "vm_size", "fresh_uid", "set_parent_death_signal", "set_child_subreaper", "system_binds"]
+__all__ = ["IsolationError", "fork", "unshare_pid", "setns", "enter_run_namespaces", "build_base", "build_run", "mount_proc",
+           "enter_root", "confine", "vm_size", "fresh_uid", "set_parent_death_signal", "system_binds"]
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 DEVICES = ("null", "zero", "random", "urandom")
 _libc = None
+_raw_fork = None
 
 
 class IsolationError(RuntimeError):
@@ -61,13 +63,39 @@ def set_parent_death_signal(sig: int = 9) -> None:
     _check(_c().prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
 
 
-def set_child_subreaper() -> None:
-    _check(_c().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)")
+def fork() -> int:
+    """fork(2) without Python's after-fork hooks: 0 in the child, the child's pid in the parent.
+
+    Only for the launcher and a run's init, which are single-threaded: there, the hooks (threading's and random's
+    re-initialisation) have nothing to repair, yet they touch a few hundred pages that copy-on-write then copies,
+    which made them the largest single cost of starting a run. The libc call runs with the GIL held (``PyDLL``),
+    so the child's interpreter state is exactly the parent's. Random state is therefore inherited, not reseeded:
+    the launcher seeds it once, so runs are reproducible.
+    """
+    global _raw_fork
+    if _raw_fork is None:
+        _raw_fork = ctypes.PyDLL(None, use_errno=True).fork
+        _raw_fork.restype, _raw_fork.argtypes = ctypes.c_int, []
+    pid = _raw_fork()
+    if pid < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"fork failed: {os.strerror(err)}")
+    return pid
 
 
-def enter_new_namespaces() -> None:
-    """New mount, network, IPC and UTS namespaces for this process; a new PID namespace for its children."""
-    _check(_c().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID), "unshare")
+def unshare_pid() -> None:
+    """A new PID namespace for the next child of this process (its init); this process itself stays where it is."""
+    _check(_c().unshare(CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+
+
+def setns(fd: int, nstype: int) -> None:
+    """Join the namespace open at `fd`; with the caller's own PID namespace, undoes `unshare_pid` for later children."""
+    _check(_c().setns(fd, nstype), "setns")
+
+
+def enter_run_namespaces() -> None:
+    """New mount, network, IPC and UTS namespaces for the calling process (the run's init, still root)."""
+    _check(_c().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
 
 
 def system_binds() -> list[str]:
@@ -99,10 +127,10 @@ def build_base(root: str, binds: list[str]) -> None:
 
     A read-only tmpfs holding read-only bind mounts of `binds` and ``/dev/{null,zero,random,urandom}``, with empty
     ``/proc``, ``/tmp`` and ``/dev/shm`` mount points. It exists only in the launcher's mount namespace (the host
-    never sees it); every run's supervisor copies it with `enter_new_namespaces` and adds its own private
+    never sees it); every run's init copies it with `enter_run_namespaces` and adds its own private
     ``/tmp``, ``/dev/shm`` (`build_run`) and ``/proc`` (`mount_proc`) on top, so nothing of one run reaches the next.
     """
-    _shadowed_binds()  # computed here, in the launcher, so every run's supervisor inherits it
+    _shadowed_binds()  # computed here, in the launcher, so every run inherits it
     _check(_c().unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount propagates back to the host
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
@@ -130,9 +158,8 @@ def build_base(root: str, binds: list[str]) -> None:
 
 
 def build_run(root: str, tmp_bytes: int, owner: int) -> None:
-    """Per run, in the supervisor's new mount namespace (a private copy of the launcher's): the run's own
-    size-capped ``/tmp`` and ``/dev/shm``, owned by the run's uid. ``/proc`` is left for `mount_proc`, which the
-    first process of the new PID namespace calls."""
+    """Per run, in the run's new mount namespace (a private copy of the launcher's): the run's own size-capped
+    ``/tmp`` and ``/dev/shm``, owned by the run's uid. ``/proc`` is left for `mount_proc`."""
     opts = f"uid={owner},gid={owner},mode=0700,nr_inodes=4096"
     _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},{opts}")
     _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={1 << 20},{opts}")

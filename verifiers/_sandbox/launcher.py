@@ -1,12 +1,15 @@
-"""The launcher ("zygote"): a small, pre-imported interpreter that forks one supervisor per submission.
+"""The launcher ("zygote"): a small, pre-imported interpreter that forks the first process of every run.
 
 Started once per `Sandbox` with a clean environment (``python -I``), it imports the sandbox code and the standard
-library modules solutions commonly use, then waits. For each submission the client sends it one byte and, with
-``SCM_RIGHTS``, one end of a fresh socket pair; the launcher forks a supervisor that owns that socket and returns
-to waiting. The launcher never reads submissions, tests or expected outputs, so no fork of it carries them; and
-because it is small and was never the trainer, a forked run's memory budget is not eaten by a large parent (A8).
-It exits when the client's control socket closes (the client died or closed), and its supervisors follow it
-(parent-death signal).
+library modules solutions commonly use, builds the jail's read-only root once, then waits. For each run the client
+sends it one byte (``P`` program, ``F`` function) and, with ``SCM_RIGHTS``, the run's descriptors (a memfd with the
+job, the output and status pipes, and for ``F`` the tests' memfd and the report pipe) plus a pipe end of its own.
+The launcher unshares a new PID namespace, forks the run's init C (`spawn.start`), answers with a pidfd of C, and
+returns to waiting; when C has exited and every process of its namespace is gone, it reaps C and writes C's exit
+status into the client's pipe. It never reads a submission, test or expected output, so no fork of it carries
+them; and because it is small and was never the trainer, a run's memory budget is not eaten by a large parent (A8).
+It exits when the client's control socket closes (the client died or closed), and its runs follow it (parent-death
+signal).
 """
 
 from __future__ import annotations
@@ -26,55 +29,102 @@ import itertools  # noqa: F401
 import math  # noqa: F401
 import operator  # noqa: F401
 import os
-import random  # noqa: F401
+import random
 import re  # noqa: F401
+import select
 import signal
 import socket
 import statistics  # noqa: F401
+import struct
 import string  # noqa: F401
 import sys
 import traceback  # noqa: F401
 import typing  # noqa: F401
 
-from verifiers._sandbox import jail, supervisor
+from verifiers._sandbox import jail, spawn
 
 __all__ = ["main"]
 
+_FD_NAMES = {b"P": spawn.PROGRAM_FDS, b"F": spawn.FUNCTION_FDS}
+_CLONE_NEWPID = 0x20000000
 
-def _reap() -> None:
-    while True:
+
+class _Launcher:
+    def __init__(self, control: socket.socket, root: str):
+        self.control, self.root = control, root
+        self.pidfd = os.pidfd_open(os.getpid())  # lets a new run check that its parent is still alive
+        self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        self.poller = select.poll()
+        self.poller.register(control.fileno(), select.POLLIN)
+        self.runs: dict[int, tuple[int, int]] = {}  # pidfd -> (pid of C, the client's status pipe)
+
+    def serve(self) -> None:
+        while True:
+            for fd, _ in self.poller.poll():
+                if fd == self.control.fileno():
+                    if not self._request():
+                        return
+                else:
+                    self._reap(fd)
+
+    def _request(self) -> bool:
+        """Handle one message; False when the client has gone."""
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if not pid:
-            return
+            msg, fds, _, _ = socket.recv_fds(self.control, 16, 16)
+        except OSError:
+            return False
+        if not msg:
+            return False
+        names = _FD_NAMES.get(msg)
+        if names is None or len(fds) != len(names) + 1:
+            for fd in fds:
+                os.close(fd)
+            self.control.sendall(b"E")
+            return True
+        *run_fds, status_w = fds
+        try:
+            jail.unshare_pid()
+            pid = jail.fork()
+        except OSError as err:
+            pid, problem = -1, err
+        if pid == 0:
+            spawn.start(dict(zip(names, run_fds, strict=True)), self.root, self.pidfd)
+        jail.setns(self.own_pid_ns, _CLONE_NEWPID)  # back to our own namespace for the next run's init
+        if pid < 0:
+            for fd in fds:
+                os.close(fd)
+            self.control.sendall(b"E" + str(problem).encode()[:200])
+            return True
+        for fd in run_fds:
+            os.close(fd)
+        pidfd = os.pidfd_open(pid)
+        self.runs[pidfd] = (pid, status_w)
+        self.poller.register(pidfd, select.POLLIN)
+        socket.send_fds(self.control, [b"C"], [pidfd])
+        return True
+
+    def _reap(self, pidfd: int) -> None:
+        pid, status_w = self.runs.pop(pidfd)
+        self.poller.unregister(pidfd)
+        os.close(pidfd)
+        _, status = os.waitpid(pid, 0)
+        try:
+            os.write(status_w, struct.pack("<i", os.waitstatus_to_exitcode(status)))
+        except OSError:
+            pass  # the client gave up on this run
+        os.close(status_w)
 
 
 def main(control_fd: int, root: str) -> None:
     """Serve fork requests on `control_fd` until it closes. `root` is an empty directory used as mount point."""
     control = socket.socket(fileno=control_fd)
-    signal.signal(signal.SIGCHLD, lambda *_: _reap())  # supervisors are reaped as soon as they exit
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     jail.build_base(root, jail.system_binds())  # the read-only root, built once; every run copies it
     sys.set_int_max_str_digits(0)  # judge and candidate exchange integers of any length (a 5,000-digit answer)
+    random.seed(0)  # every run inherits this state (`jail.fork` does not reseed): the same program, the same draws
+    launcher = _Launcher(control, root)
     gc.collect()
     gc.freeze()  # forks share these pages; the children's collector never touches (and so never copies) them
     control.sendall(b"ok")
-    while True:
-        try:
-            msg, fds, _, _ = socket.recv_fds(control, 16, 1)
-        except OSError:
-            break
-        if not msg:
-            break
-        if msg != b"F" or len(fds) != 1:
-            for fd in fds:
-                os.close(fd)
-            continue
-        pid = os.fork()
-        if pid == 0:
-            control.close()
-            supervisor.serve(socket.socket(fileno=fds[0]), root)
-        os.close(fds[0])
-    _reap()
-    sys.exit(0)
+    launcher.serve()
+    sys.exit(0)  # the runs still alive die with us (parent-death signal)

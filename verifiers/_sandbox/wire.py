@@ -16,7 +16,7 @@ import json
 import os
 import struct
 
-__all__ = ["WireError", "encode_value", "decode_value", "write_frame", "read_frame", "pack_frame"]
+__all__ = ["WireError", "encode_value", "decode_value", "write_frame", "read_frame", "pack_frame", "unpack_frame"]
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -105,6 +105,20 @@ def decode_value(data: bytes):
 def pack_frame(header: dict, body: bytes = b"") -> bytes:
     head = json.dumps(header, separators=(",", ":")).encode()
     return _U32.pack(len(head)) + head + _U64.pack(len(body)) + body
+
+
+def unpack_frame(data: bytes) -> tuple[dict, bytes, bytes]:
+    """(header, body, the bytes after the frame) of a frame at the start of `data`; WireError if it is not one."""
+    view = memoryview(data)
+    try:
+        (n,) = _U32.unpack(view[:4])
+        header = json.loads(bytes(view[4:4 + n]))
+        (m,) = _U64.unpack(view[4 + n:12 + n])
+    except (struct.error, ValueError, RecursionError):
+        raise WireError("malformed frame") from None
+    if type(header) is not dict or len(view) < 12 + n + m:
+        raise WireError("malformed or truncated frame")
+    return header, bytes(view[12 + n:12 + n + m]), bytes(view[12 + n + m:])
 
 
 def write_frame(fd, header: dict, body: bytes = b"") -> None:
