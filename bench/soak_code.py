@@ -4,7 +4,8 @@
 
 Submissions cycle through: pass, fail, crash (SIGSEGV), memory, output flood, setsid escapee, fork bomb (capped
 by the task limit), and (one in 25) an infinite loop. Before and after, it records the machine's process count,
-zombies, processes under a jail uid, this process's open file descriptors and the entries and bytes in /tmp; it
+zombies, processes under a jail uid (the sandbox's idle judges, its own long-lived processes, are counted apart
+and must not outnumber the workers), this process's open file descriptors and the entries and bytes in /tmp; it
 prints one JSON line with the counts, the verdict statuses and the throughput, and exits 1 if anything grew or a
 verdict was wrong.
 """
@@ -47,9 +48,10 @@ def _descends_from(pid: int, ancestor: int) -> bool:
     return pid == ancestor
 
 
-def snapshot(launcher: int | None = None) -> dict:
+def snapshot(launcher: int | None = None, judges: tuple[int, ...] = ()) -> dict:
     """Machine-wide process and zombie counts; jail-uid processes under our `launcher` (other sandboxes on a
-    shared machine are not ours); our fds; /tmp entries and bytes (shared with whoever else writes there)."""
+    shared machine are not ours) other than the idle `judges`; our fds; /tmp entries and bytes (shared with
+    whoever else writes there)."""
     procs = zombies = jailed = 0
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -62,10 +64,12 @@ def snapshot(launcher: int | None = None) -> dict:
         procs += 1
         zombies += b"State:\tZ" in status
         uid_line = next(line for line in status.splitlines() if line.startswith(b"Uid:"))
-        jailed += int(uid_line.split()[1]) in JAIL_UIDS and (launcher is None or _descends_from(int(name), launcher))
+        jailed += (int(uid_line.split()[1]) in JAIL_UIDS and int(name) not in judges
+                   and (launcher is None or _descends_from(int(name), launcher)))
     tmp = tempfile.gettempdir()
     usage = shutil.disk_usage(tmp)
-    return {"processes": procs, "zombies": zombies, "jailed": jailed, "fds": len(os.listdir("/proc/self/fd")),
+    return {"processes": procs, "zombies": zombies, "jailed": jailed, "judges": len(judges),
+            "fds": len(os.listdir("/proc/self/fd")),
             "tmp_entries": len(os.listdir(tmp)), "tmp_used_bytes": usage.used}
 
 
@@ -75,15 +79,13 @@ def soak(n: int, workers: int = 2, wall: float = 1.0) -> dict:
 
     items = [LOOP if i % 25 == 24 else KINDS[i % len(KINDS)] for i in range(n)]
     with get_verifier("code", workers=workers, wall_seconds=wall, cpu_seconds=2) as v:
-        v.verify(*KINDS[0][:2])  # start the launcher before the "before" snapshot
-        time.sleep(0.2)
+        v.verify(*KINDS[0][:2])  # start the launcher and its judges before the "before" snapshot
         launcher = v._sandbox.launcher_pid()
-        before = snapshot(launcher)
+        before = snapshot(launcher, tuple(v._sandbox.judge_pids()))
         start = time.perf_counter()
         verdicts = v.verify_batch([(c, r) for c, r, _, _ in items], workers=workers)
         seconds = time.perf_counter() - start
-        time.sleep(0.5)  # the launcher reaps its last supervisors asynchronously
-        after = snapshot(launcher)
+        after = snapshot(launcher, tuple(v._sandbox.judge_pids()))  # no grace: verdicts come after the reaping
         counts = dict(v.counts)
     wrong = [i for i, (d, (_, _, reward, status)) in enumerate(zip(verdicts, items, strict=True))
              if d.reward != reward or (status is not None and d.status != status)]
@@ -96,6 +98,8 @@ def grew(result: dict, tmp_slack: int = 1 << 20) -> list[str]:
     """Names of the counters that grew (the /tmp byte count gets a small slack for unrelated writers)."""
     b, a = result["before"], result["after"]
     out = [k for k in ("zombies", "jailed", "fds", "tmp_entries") if a[k] > b[k]]
+    if a["judges"] > result["workers"]:
+        out.append("judges")
     if a["tmp_used_bytes"] > b["tmp_used_bytes"] + tmp_slack:
         out.append("tmp_used_bytes")
     return out

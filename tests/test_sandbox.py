@@ -1,7 +1,8 @@
 """Adversarial table for the code sandbox: one attack (RELIABILITY rows A1-A30) per row.
 
-Each row asserts the reward and status, and that nothing survived the verdict: no process under a jail uid, no
-supervisor left under the launcher, no file written outside the jail, no connection to a host listener.
+Each row asserts the reward and status, and that nothing survived the verdict: no process under a jail uid and no
+child of the launcher other than the idle judges, no file written outside the jail, no connection to a host
+listener.
 """
 
 from __future__ import annotations
@@ -46,12 +47,14 @@ def listener():
 
 
 def assert_nothing_survived(v, listener=None) -> None:
+    """Checked at once, with no grace: the verdict is returned only after the run's processes are reaped. The idle
+    judges are the sandbox's own long-lived processes (at most `workers`, each alone in its PID namespace)."""
     launcher = v._sandbox.launcher_pid()
-    deadline = time.monotonic() + 3
-    while (jailed_processes(launcher) or children_of(launcher)) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert jailed_processes(launcher) == []
-    assert children_of(launcher) == []
+    judges = v._sandbox.judge_pids()
+    assert len(judges) <= v.options.workers
+    assert [p for p in jailed_processes(launcher) if p not in judges] == []
+    assert [p for p in children_of(launcher) if p not in judges] == []
+    assert all(children_of(j) == [] for j in judges)
     assert not os.path.exists(MARK)
     assert os.path.exists(__file__) and open(__file__).read().endswith("\n")  # noqa: SIM115
     if listener is not None:
@@ -65,7 +68,7 @@ ROWS = [
     ("A1-top-level-loop", "while True:\n    pass\n" + GOOD, SQ, 0.0, "timeout"),
     ("A1-loop-in-function", "def sq(x):\n    while True:\n        pass\n", SQ, 0.0, "timeout"),
     ("A1-loop-program", "while True:\n    pass\n", ECHO, 0.0, "timeout"),
-    # A2 the candidate disables its own alarm: the supervisor's clock still rules
+    # A2 the candidate disables its own alarm: the verifier's clock still rules
     ("A2-alarm-disabled", "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nsignal.alarm(0)\n"
      "signal.setitimer(signal.ITIMER_REAL, 0)\nwhile True:\n    pass\n", ECHO, 0.0, "timeout"),
     # A3 sleeping / reading a stdin that is not there

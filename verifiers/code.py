@@ -127,7 +127,7 @@ class CodeVerifier(Verifier):
         self.limits = self.options.limits
         self.counts: Counter = Counter()
         self._lock = threading.Lock()
-        self._sandbox = Sandbox()
+        self._sandbox = Sandbox(judges=workers, limits=self.limits)
 
     def check_reference(self, reference: str) -> str | None:
         try:
@@ -180,6 +180,7 @@ class CodeVerifier(Verifier):
             return Verdict(None, "infra", res["infra"][:300])
         report = res["report"]
         if (report and res["nonce_ok"] and report.get("outcome") == "completed" and not report.get("died")
+                and not res["died_first"]
                 and isinstance(report.get("returned"), int) and report["returned"] >= 1
                 and not res["timed_out"] and not res["output_limit"]):
             return Verdict(1.0, "passed", f"check() completed, {report['returned']} calls")

@@ -1,7 +1,7 @@
 """What the untrusted candidate process runs, after `jail.confine` made it unprivileged.
 
 Two modes:
-- ``program``: the code runs as ``__main__`` with the case's input on stdin; the client (the verifier) reads its stdout.
+- ``program``: the code runs as ``__main__`` with the case's input on stdin; the verifier reads its stdout.
 - ``function``: the code runs as module ``__candidate__``; then the process serves calls from the judge over
   two pipes: it reads ``(name, args, kwargs)``, calls the named function and writes back the result encoded by
   `wire.encode_value` (plain builtin values only). It never sees the tests, and nothing it writes is trusted:

@@ -3,9 +3,10 @@
 `Sandbox` is thread-safe: `verify_batch` drives several runs at once from a thread pool. For each run this process
 makes fresh pipes and memfds, passes the run's ends to the launcher (which forks the run's init with them and
 answers with a pidfd) and watches the run itself (`watch.Run`): the wall clock, the output budget and the expected
-outputs never leave this process. The tests and the nonce of a function-style run go into a memfd that only the
-judge reads. Anything that goes wrong between here and the run raises `InfraError`, which the verifier turns into
-reward None / status ``infra`` (masked and counted, never a 0).
+outputs never leave this process. The tests and the nonce of a function-style run go into a memfd that only a
+judge (`judges.JudgePool`) reads, together with the judge's ends of the call channel. Anything that goes wrong
+between here and the run raises `InfraError`, which the verifier turns into reward None / status ``infra`` (masked
+and counted, never a 0).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
-import select
 import shutil
 import socket
 import subprocess
@@ -22,6 +22,7 @@ import tempfile
 import threading
 
 from verifiers._sandbox import child, wire
+from verifiers._sandbox.judges import Judge, JudgePool
 from verifiers._sandbox.limits import Limits
 from verifiers._sandbox.watch import Run, RunLost
 
@@ -29,7 +30,18 @@ __all__ = ["Sandbox", "SandboxUnavailable", "InfraError"]
 
 _START_SECONDS = 60.0
 _REPLY_SECONDS = 30.0  # the launcher answers a fork request in milliseconds; only a wedged one is slower
-_JUDGE_GRACE_SECONDS = 0.5
+
+
+# The launcher imports only the sandbox modules: `verifiers` and `verifiers._sandbox` are stand-in packages, so their
+# __init__ (the registry, every verifier, this client) never runs there. A smaller launcher is cheaper to fork.
+_LAUNCHER_PROGRAM = """\
+import os, sys, types
+for name, path in (("verifiers", os.path.dirname({sandbox!r})), ("verifiers._sandbox", {sandbox!r})):
+    sys.modules[name] = module = types.ModuleType(name)
+    module.__path__ = [path]
+from verifiers._sandbox.launcher import main
+main({fd}, {root!r})
+"""
 
 
 class SandboxUnavailable(RuntimeError):
@@ -41,10 +53,14 @@ class InfraError(Exception):
 
 
 class Sandbox:
-    """A launcher process plus the means to run submissions in fresh jails. Start is lazy; `close` is idempotent."""
+    """A launcher process plus the means to run submissions in fresh jails. Start is lazy; `close` is idempotent.
 
-    def __init__(self):
+    `judges` judges are started with the launcher (for `limits`) and kept idle between function-style runs."""
+
+    def __init__(self, judges: int = 2, limits: Limits | None = None):
         self._lock = threading.Lock()
+        self._limits = limits or Limits()
+        self._judges = JudgePool(self._spawn_judge, judges)
         self._proc: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         self._root: str | None = None
@@ -54,8 +70,10 @@ class Sandbox:
     # ------------------------------------------------------------------------------------------- lifecycle
     def start(self) -> None:
         with self._lock:
-            if self._proc is None or self._proc.poll() is not None:
-                self._start_locked()
+            if self._proc is not None and self._proc.poll() is None:
+                return
+            self._start_locked()
+        self._judges.fill(self._limits)  # once per launcher: later batches do not add processes
 
     def _start_locked(self) -> None:
         if not sys.platform.startswith("linux"):
@@ -66,13 +84,13 @@ class Sandbox:
                 "uids); run the verifier as root, e.g. in a container. Refusing to run model code unprotected.")
         if self._proc is not None:
             self.restarts += 1  # the launcher died (or was killed): counted, and replaced
+        self._judges.close()  # judges die with their launcher
         self._stop_locked()
         self._root = tempfile.mkdtemp(prefix="rlvr-jail-")  # an empty mount point, private to each run
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._log = tempfile.TemporaryFile()  # the launcher's stderr, shown if it fails to start
-        package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        program = (f"import sys; sys.path.insert(0, {package_parent!r}); "
-                   f"from verifiers._sandbox.launcher import main; main({theirs.fileno()}, {self._root!r})")
+        program = _LAUNCHER_PROGRAM.format(sandbox=os.path.dirname(os.path.abspath(__file__)), fd=theirs.fileno(),
+                                           root=self._root)
         self._proc = subprocess.Popen([sys.executable, "-I", "-c", program], pass_fds=(theirs.fileno(),),
                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                       stderr=self._log, env=dict(child.CLEAN_ENV), cwd="/")
@@ -92,6 +110,7 @@ class Sandbox:
         self._control = ours
 
     def close(self) -> None:
+        self._judges.close()
         with self._lock:
             self._stop_locked()
 
@@ -116,19 +135,21 @@ class Sandbox:
     def launcher_pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
+    def judge_pids(self) -> list[int]:
+        """The idle judges (infrastructure, kept between runs; never part of a run's process tree)."""
+        return self._judges.pids()
+
     # ------------------------------------------------------------------------------------------- one run
-    def _launch(self, kind: bytes, limits: Limits, code: str, stdin: bytes = b"", test: bytes | None = None) -> Run:
-        """Start one run: fresh descriptors, the launcher forks its init. Returns the client's side of it."""
-        job = _memfd(wire.pack_frame({"limits": limits.to_dict()}, code.encode("utf-8", "replace"))
-                     + wire.pack_frame({}, stdin))
-        test_fd = _memfd(test) if test is not None else -1
-        pipes = [os.pipe() for _ in range(5 if test is not None else 4)]  # out, err, ready, status[, report]
-        (out_r, out_w), (err_r, err_w), (ready_r, ready_w), (status_r, status_w) = pipes[:4]
-        report_r, report_w = pipes[4] if test is not None else (-1, -1)
-        run = Run(limits, out_r, err_r, ready_r, status_r, report_r)
-        theirs = [job, out_w, err_w, ready_w] + ([test_fd, report_w] if test is not None else []) + [status_w]
+    def _launch(self, kind: bytes, limits: Limits, code: str, stdin: bytes = b"", channel: tuple = (),
+                report_r: int = -1) -> Run:
+        """Start one candidate: fresh descriptors, the launcher forks its init. Returns the client's side of it.
+        `channel` (function runs): the candidate's ends of the call channel, sent along (and closed here)."""
+        pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, ready
+        (out_r, out_w), (err_r, err_w), (ready_r, ready_w) = pipes
+        run = Run(limits, out_r, err_r, ready_r, -1, report_r)
+        theirs = [out_w, err_w, ready_w, *channel]
         try:
-            run.pidfd = self._fork(kind, theirs)
+            run.pidfd, run.status_r = self._start_process(kind, limits, code, stdin, theirs)
         except BaseException:
             run.close()
             raise
@@ -136,6 +157,32 @@ class Sandbox:
             for fd in theirs:
                 os.close(fd)
         return run
+
+    def _spawn_judge(self, limits: Limits) -> Judge:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            pidfd, status_r = self._start_process(b"J", limits, "", b"", [theirs.fileno()])
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        return Judge(ours, pidfd, status_r, limits)
+
+    def _start_process(self, kind: bytes, limits: Limits, code: str, stdin: bytes, fds: list[int]) -> tuple[int, int]:
+        """Have the launcher fork a jailed process of `kind` with a job memfd, `fds` and a status pipe.
+        Returns (pidfd, read end of the status pipe)."""
+        job = _memfd(wire.pack_frame({"limits": limits.to_dict()}, code.encode("utf-8", "replace"))
+                     + wire.pack_frame({}, stdin))
+        status_r, status_w = os.pipe()
+        try:
+            return self._fork(kind, [job, *fds, status_w]), status_r
+        except BaseException:
+            os.close(status_r)
+            raise
+        finally:
+            os.close(job)
+            os.close(status_w)
 
     def _fork(self, kind: bytes, fds: list[int]) -> int:
         with self._lock:
@@ -162,19 +209,29 @@ class Sandbox:
         """Run ``check(entry_point)`` against `code`. Returns the run's result with the judge's report parsed into
         ``report`` (None when there was none) and ``nonce_ok``."""
         nonce = secrets.token_hex(16)
-        blob = wire.pack_frame({"entry_point": entry_point, "nonce": nonce}, test.encode("utf-8", "replace"))
-        run = self._launch(b"F", limits, code, test=blob)
+        blob = wire.pack_frame({"entry_point": entry_point, "nonce": nonce, "max_reply": limits.output_bytes},
+                               test.encode("utf-8", "replace"))
+        self.start()
+        (req_r, req_w), (rep_r, rep_w), (report_r, report_w) = os.pipe(), os.pipe(), os.pipe()
         try:
+            run = self._launch(b"F", limits, code, channel=(req_r, rep_w), report_r=report_r)
+        except BaseException:
+            for fd in (req_w, rep_r, report_r, report_w):
+                os.close(fd)
+            raise
+        judge, healthy = None, False
+        try:
+            judge = self._send_to_judge(limits, [_memfd(blob), report_w, req_w, rep_r])
             run.wait_ready()
             run.watch(keep_stdout=False)
-            if not _is_report(run.report) and not run.timed_out and not run.output_limit and not run.exited:
-                # No report: did the candidate die and take the judge along? Then C's end follows at once.
-                run.exited = bool(select.select([run.pidfd], [], [], _JUDGE_GRACE_SECONDS)[0])
+            healthy = _is_report(run.report)  # the judge finished its run: it can judge another one
             run.stop()
         except RunLost as err:
             raise InfraError(str(err)) from None
         finally:
             run.close()
+            if judge is not None:
+                self._judges.give_back(judge, healthy)
         header = run.result()
         try:
             parsed = wire.json.loads(bytes(run.report)) if run.report else None
@@ -183,6 +240,21 @@ class Sandbox:
         header["report"] = parsed if type(parsed) is dict else None
         header["nonce_ok"] = bool(header["report"]) and header["report"].get("nonce") == nonce
         return header
+
+    def _send_to_judge(self, limits: Limits, fds: list[int]) -> Judge:
+        """Hand one run's descriptors (closed here) to an idle judge; a judge found dead is replaced once."""
+        try:
+            for _attempt in range(2):
+                judge = self._judges.take(limits)
+                try:
+                    judge.send(fds)
+                    return judge
+                except OSError:
+                    self._judges.give_back(judge, False)
+            raise RunLost("no judge accepted the run")
+        finally:
+            for fd in fds:
+                os.close(fd)
 
     def run_program(self, code: str, inputs: list[bytes], limits: Limits, accept) -> list[tuple[dict, bytes]]:
         """Run `code` once per input, each in its own fresh jail; `accept(index, header, stdout)` says whether to

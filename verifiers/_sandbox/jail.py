@@ -23,8 +23,8 @@ import secrets
 import sys
 import sysconfig
 
-__all__ = ["IsolationError", "fork", "unshare_pid", "setns", "enter_run_namespaces", "build_base", "build_run", "mount_proc",
-           "enter_root", "confine", "vm_size", "fresh_uid", "set_parent_death_signal", "system_binds"]
+__all__ = ["IsolationError", "fork", "unshare_pid", "setns", "enter_run_namespaces", "build_base", "build_run",
+           "mount_proc", "enter_root", "confine", "vm_size", "fresh_uid", "set_parent_death_signal", "system_binds"]
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
@@ -89,7 +89,7 @@ def unshare_pid() -> None:
 
 
 def setns(fd: int, nstype: int) -> None:
-    """Join the namespace open at `fd`; with the caller's own PID namespace, undoes `unshare_pid` for later children."""
+    """Join the namespace open at `fd`; with the caller's own PID namespace, this undoes `unshare_pid`."""
     _check(_c().setns(fd, nstype), "setns")
 
 

@@ -1,5 +1,12 @@
 """The judge: runs a reference's ``check(candidate)`` in its own process, calling the candidate over pipes.
 
+A judge is a long-lived, jailed process (its own PID/mount/network namespaces, a read-only root, a throw-away uid)
+that judges one run at a time for the client (`serve`): per run it receives the tests' memfd, the report pipe and
+its ends of the call channel, runs ``check`` in a fresh namespace dict, writes the report and closes the run's
+descriptors. Keeping it alive between runs saves a fork and the copy-on-write cost of a fresh interpreter per
+submission; the client retires a judge after a fixed number of runs and kills it after any run that did not end
+with a complete report (a test that hung, a judge that died), so a stuck judge never judges again.
+
 Why a separate process: code that runs in the same process as the candidate can be read and rewritten by it
 (frame walking, ``gc``, ``ctypes``), so an in-process harness can never prove that ``check`` finished. Here the
 tests and the per-run nonce live only in the judge, which runs under a different uid from the candidate (no
@@ -20,10 +27,14 @@ import ast
 import builtins
 import json
 import os
+import resource
+import socket
 
 from verifiers._sandbox import wire
 
-__all__ = ["run_judge", "free_names", "CandidateError", "CandidateDied"]
+__all__ = ["serve", "run_judge", "free_names", "CandidateError", "CandidateDied", "RUN_FDS"]
+
+RUN_FDS = ("test", "report", "req", "rep")  # what the client sends a judge for one run, in this order
 
 
 class CandidateError(Exception):
@@ -88,9 +99,42 @@ def _remote(channel: _Channel, name: str):
     return call
 
 
+def serve(ctl_fd: int, cpu_seconds: int) -> None:
+    """Judge one run per message on the control socket `ctl_fd` until the client closes it. Never returns.
+
+    Each run gets `cpu_seconds` of CPU on top of what the judge used so far (RLIMIT_CPU is cumulative)."""
+    ctl = socket.socket(fileno=ctl_fd)
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(ctl, 16, len(RUN_FDS))
+        except OSError:
+            break
+        if msg != b"T" or len(fds) != len(RUN_FDS):
+            break
+        test_fd, report_fd, req_fd, rep_fd = fds
+        try:
+            header, body, _ = wire.unpack_frame(wire.read_blob(test_fd))
+            _arm_cpu(cpu_seconds)
+            run_judge(body.decode("utf-8", errors="replace"), header["entry_point"], req_fd, rep_fd, report_fd,
+                      header["nonce"], header["max_reply"])
+        except (wire.WireError, OSError, KeyError, ValueError):
+            break  # no report for this run: the client retires this judge
+        finally:
+            for fd in fds:
+                os.close(fd)
+    os._exit(0)
+
+
+def _arm_cpu(seconds: int) -> None:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = int(usage.ru_utime + usage.ru_stime) + seconds + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+
+
 def run_judge(test: str, entry_point: str, req_fd: int, rep_fd: int, report_fd: int, nonce: str,
               max_reply: int) -> None:
-    """Run ``check(<candidate entry_point>)`` and report the outcome (with the nonce) on `report_fd`. Never returns.
+    """Run ``check(<candidate entry_point>)`` and report the outcome (with the nonce) on `report_fd`.
 
     Reported: ``completed`` (check returned), ``raised`` (it raised: an assertion or anything else), the number of
     candidate calls made and answered, and whether the candidate died.
@@ -108,9 +152,6 @@ def run_judge(test: str, entry_point: str, req_fd: int, rep_fd: int, report_fd: 
         error = f"{type(err).__name__}: {err}"[:500]
     report = {"nonce": nonce, "outcome": outcome, "calls": channel.calls, "returned": channel.returned,
               "died": channel.died, "error": error}
-    try:
-        data = json.dumps(report).encode()
-        while data:
-            data = data[os.write(report_fd, data):]
-    finally:
-        os._exit(0)
+    data = json.dumps(report).encode()
+    while data:
+        data = data[os.write(report_fd, data):]

@@ -2,12 +2,12 @@
 
 Started once per `Sandbox` with a clean environment (``python -I``), it imports the sandbox code and the standard
 library modules solutions commonly use, builds the jail's read-only root once, then waits. For each run the client
-sends it one byte (``P`` program, ``F`` function) and, with ``SCM_RIGHTS``, the run's descriptors (a memfd with the
-job, the output and status pipes, and for ``F`` the tests' memfd and the report pipe) plus a pipe end of its own.
-The launcher unshares a new PID namespace, forks the run's init C (`spawn.start`), answers with a pidfd of C, and
-returns to waiting; when C has exited and every process of its namespace is gone, it reaps C and writes C's exit
-status into the client's pipe. It never reads a submission, test or expected output, so no fork of it carries
-them; and because it is small and was never the trainer, a run's memory budget is not eaten by a large parent (A8).
+sends it one byte (``P`` a program run, ``F`` a function run, ``J`` a judge) and, with ``SCM_RIGHTS``, the new
+process's descriptors (a memfd with its job, its pipes) plus a status pipe. The launcher unshares a new PID
+namespace, forks the process as its init (`spawn.start`), answers with a pidfd of it, and returns to waiting; when
+the process has exited and every process of its namespace is gone, it reaps it and writes its exit status into
+the status pipe. It never reads a submission, test or expected output, so no fork of it carries them; and
+because it is small and was never the trainer, a run's memory budget is not eaten by a large parent (A8).
 It exits when the client's control socket closes (the client died or closed), and its runs follow it (parent-death
 signal).
 """
@@ -35,8 +35,8 @@ import select
 import signal
 import socket
 import statistics  # noqa: F401
-import struct
 import string  # noqa: F401
+import struct
 import sys
 import traceback  # noqa: F401
 import typing  # noqa: F401
@@ -45,7 +45,6 @@ from verifiers._sandbox import jail, spawn
 
 __all__ = ["main"]
 
-_FD_NAMES = {b"P": spawn.PROGRAM_FDS, b"F": spawn.FUNCTION_FDS}
 _CLONE_NEWPID = 0x20000000
 
 
@@ -75,7 +74,7 @@ class _Launcher:
             return False
         if not msg:
             return False
-        names = _FD_NAMES.get(msg)
+        names = spawn.FDS.get(msg)
         if names is None or len(fds) != len(names) + 1:
             for fd in fds:
                 os.close(fd)
@@ -88,7 +87,7 @@ class _Launcher:
         except OSError as err:
             pid, problem = -1, err
         if pid == 0:
-            spawn.start(dict(zip(names, run_fds, strict=True)), self.root, self.pidfd)
+            spawn.start(msg, dict(zip(names, run_fds, strict=True)), self.root, self.pidfd)
         jail.setns(self.own_pid_ns, _CLONE_NEWPID)  # back to our own namespace for the next run's init
         if pid < 0:
             for fd in fds:

@@ -23,6 +23,7 @@ __all__ = ["Run", "RunLost"]
 _STDERR_TAIL = 4096
 _READY_SECONDS = 30.0  # set-up time of the jail, not the candidate's budget
 _REAP_SECONDS = 30.0  # C is dead when this starts; only a wedged launcher can make it run out
+_JUDGE_GRACE_SECONDS = 0.5  # after the candidate died: time for the judge to notice and finish its report
 
 
 class RunLost(Exception):
@@ -41,7 +42,7 @@ class Run:
         self.exit_status: int | None = None
         self.stdout, self.stderr_tail, self.total_out = bytearray(), b"", 0
         self.report = bytearray()
-        self.exited = self.output_limit = self.timed_out = self.ended_by_itself = False
+        self.exited = self.output_limit = self.timed_out = self.ended_by_itself = self.died_first = False
 
     # ------------------------------------------------------------------------------------------- phases
     def wait_ready(self) -> None:
@@ -55,18 +56,29 @@ class Run:
         self.deadline = self.started + self.limits.wall_seconds
 
     def watch(self, keep_stdout: bool) -> None:
-        """Read output until the run ends by itself (C exited; or, with a judge, its report is complete), the
-        deadline passes or the output budget is spent."""
+        """Read output until the run ends by itself (C exited and its output is read; with a judge: the report is
+        complete), the deadline passes or the output budget is spent.
+
+        With a judge, a candidate that exits before the report is complete sets `died_first` (the run cannot pass);
+        the report is still awaited for a short grace, so the judge, which only notices at its next call, can finish
+        cleanly and be reused."""
         open_fds = [self.out_r, self.err_r]
-        watched = [*open_fds, self.pidfd] + ([self.report_r] if self.report_r >= 0 else [])
+        judged = self.report_r >= 0
+        watched = [*open_fds, self.pidfd] + ([self.report_r] if judged else [])
+        grace_end = float("inf")
         while True:
             now = time.monotonic()
-            if now >= self.deadline:
-                self.timed_out = True
+            if now >= min(self.deadline, grace_end):
+                self.timed_out = now >= self.deadline and grace_end == float("inf")
                 return
-            ready, _, _ = select.select(watched, [], [], self.deadline - now)
-            for fd in ready:
-                if fd in open_fds:
+            ready, _, _ = select.select(watched, [], [], min(self.deadline, grace_end) - now)
+            for fd in sorted(ready, key=lambda f: f != self.report_r):  # a finished report counts before an exit
+                if fd == self.report_r:
+                    data = os.read(fd, 1 << 16)
+                    if not data:
+                        return
+                    self.report += data
+                elif fd in open_fds:
                     if not self._pump(fd, keep_stdout):
                         if self.output_limit:
                             return
@@ -75,14 +87,14 @@ class Run:
                 elif fd == self.pidfd:
                     self.exited = True
                     watched.remove(fd)
-                    if self.report_r >= 0:  # the candidate is gone, and the judge with it (same PID namespace)
-                        return
-                elif fd == self.report_r:
-                    data = os.read(fd, 1 << 16)
-                    if not data:
-                        return
-                    self.report += data
-            if self.exited and not open_fds:
+                    if judged:
+                        # The judge closes the report before the call channel, so a report that is complete now
+                        # was complete before the candidate could see its channel close and exit.
+                        if self._read_report_now():
+                            return
+                        self.died_first = True
+                        grace_end = now + _JUDGE_GRACE_SECONDS
+            if self.exited and not open_fds and not judged:
                 return
 
     def stop(self) -> None:
@@ -109,11 +121,7 @@ class Run:
             while not self.output_limit and select.select([fd], [], [], 0)[0] and self._pump(fd, True):
                 pass
         if self.report_r >= 0:
-            while select.select([self.report_r], [], [], 0)[0]:
-                data = os.read(self.report_r, 1 << 16)
-                if not data:
-                    break
-                self.report += data
+            self._read_report_now()
 
     def close(self) -> None:
         for fd in (self.out_r, self.err_r, self.ready_r, self.status_r, self.report_r, self.pidfd):
@@ -122,6 +130,15 @@ class Run:
         self.out_r = self.err_r = self.ready_r = self.status_r = self.report_r = self.pidfd = -1
 
     # ------------------------------------------------------------------------------------------- helpers
+    def _read_report_now(self) -> bool:
+        """Read what the report pipe holds without waiting; True when it reached the end (the report is complete)."""
+        while select.select([self.report_r], [], [], 0)[0]:
+            data = os.read(self.report_r, 1 << 16)
+            if not data:
+                return True
+            self.report += data
+        return False
+
     def _pump(self, fd: int, keep_stdout: bool) -> bool:
         """Read what `fd` has; False at EOF or when the output budget is spent (then `output_limit` is set)."""
         data = os.read(fd, 1 << 16)
@@ -138,7 +155,8 @@ class Run:
         return True
 
     def result(self) -> dict:
-        return {"exit": self.exit_status, "died": self.ended_by_itself, "timed_out": self.timed_out,
+        return {"exit": self.exit_status, "died": self.ended_by_itself, "died_first": self.died_first,
+                "timed_out": self.timed_out,
                 "output_limit": self.output_limit,
                 "stderr_tail": self.stderr_tail.decode("utf-8", errors="replace"),
                 "seconds": round(time.monotonic() - self.started, 4)}

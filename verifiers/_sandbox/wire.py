@@ -16,7 +16,8 @@ import json
 import os
 import struct
 
-__all__ = ["WireError", "encode_value", "decode_value", "write_frame", "read_frame", "pack_frame", "unpack_frame"]
+__all__ = ["WireError", "encode_value", "decode_value", "write_frame", "read_frame", "pack_frame", "unpack_frame",
+           "read_blob"]
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -105,6 +106,21 @@ def decode_value(data: bytes):
 def pack_frame(header: dict, body: bytes = b"") -> bytes:
     head = json.dumps(header, separators=(",", ":")).encode()
     return _U32.pack(len(head)) + head + _U64.pack(len(body)) + body
+
+
+def read_blob(fd: int, limit: int = 1 << 30) -> bytes:
+    """The whole content of a memfd, read with pread (offset-independent: a retried run reads it all again)."""
+    size = os.fstat(fd).st_size
+    if size > limit:
+        raise WireError(f"blob of {size} bytes is over the {limit} byte cap")
+    chunks, offset = [], 0
+    while offset < size:
+        chunk = os.pread(fd, min(size - offset, 1 << 20), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
 
 
 def unpack_frame(data: bytes) -> tuple[dict, bytes, bytes]:
