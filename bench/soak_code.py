@@ -20,7 +20,8 @@ import sys
 import tempfile
 import time
 
-JAIL_UIDS = range(0x20000000, 0x30000000)
+from verifiers._sandbox.limits import JAIL_UIDS
+
 _SQ = json.dumps({"test": "def check(candidate):\n    assert candidate(3) == 9\n", "entry_point": "sq"})
 _IO = json.dumps({"stdin_stdout": [{"input": "3\n", "output": "9\n"}]})
 KINDS = [  # (completion, reference, expected reward, expected status)

@@ -6,7 +6,7 @@ import importlib.util
 import json
 import os
 
-JAIL_UIDS = range(0x20000000, 0x30000000)  # verifiers._sandbox.jail.fresh_uid draws from here
+from verifiers._sandbox.limits import JAIL_UIDS  # fresh_uid draws the jailed processes' uids from here
 
 
 def load_bench(name: str):

@@ -12,7 +12,8 @@ Register a verifier with a decorator in its own module::
             return Verdict(1.0 if ok else 0.0, "correct" if ok else "wrong")
 
 Built-ins register when `import verifiers` runs. Third-party packages register through the entry-point group
-``rlvr.verifiers`` (``name = "pkg.module:Class"``); those load the first time a name is looked up or listed.
+``rlvr.verifiers`` (``name = "pkg.module:Class"``); those load the first time an unknown name is looked up, or
+when the names are listed.
 Registering a name twice raises; an unknown name raises ValueError listing the known names and close matches.
 """
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from importlib import metadata
 
 from verifiers.base import Verifier
 
@@ -57,6 +57,8 @@ def _load_entry_points() -> None:
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
+    from importlib import metadata  # ~30 ms of imports: paid only when a name is not a built-in, or on listing
+
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in _REGISTRY:
             continue  # already registered by importing its module
@@ -71,6 +73,8 @@ def list_verifiers() -> list[str]:
 
 
 def get_verifier_class(name: str) -> type[Verifier]:
+    if name in _REGISTRY:  # a plug-in can never shadow a registered name, so there is nothing more to look up
+        return _REGISTRY[name]
     _load_entry_points()
     try:
         return _REGISTRY[name]

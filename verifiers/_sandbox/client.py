@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import secrets
 import shutil
 import socket
 import subprocess
@@ -23,7 +22,7 @@ import threading
 
 from verifiers._sandbox import child, wire
 from verifiers._sandbox.judges import Judge, JudgePool
-from verifiers._sandbox.limits import Limits
+from verifiers._sandbox.limits import Limits, fresh_uid
 from verifiers._sandbox.watch import Run, RunLost
 
 __all__ = ["Sandbox", "SandboxUnavailable", "InfraError"]
@@ -172,8 +171,7 @@ class Sandbox:
     def _start_process(self, kind: bytes, limits: Limits, code: str, stdin: bytes, fds: list[int]) -> tuple[int, int]:
         """Have the launcher fork a jailed process of `kind` with a job memfd, `fds` and a status pipe.
         Returns (pidfd, read end of the status pipe)."""
-        job = _memfd(wire.pack_frame({"limits": limits.to_dict()}, code.encode("utf-8", "replace"))
-                     + wire.pack_frame({}, stdin))
+        job = _memfd(wire.pack_job(limits, fresh_uid(), code.encode("utf-8", "replace"), stdin))
         status_r, status_w = os.pipe()
         try:
             return self._fork(kind, [job, *fds, status_w]), status_r
@@ -208,7 +206,7 @@ class Sandbox:
     def run_function(self, code: str, test: str, entry_point: str, limits: Limits) -> dict:
         """Run ``check(entry_point)`` against `code`. Returns the run's result with the judge's report parsed into
         ``report`` (None when there was none) and ``nonce_ok``."""
-        nonce = secrets.token_hex(16)
+        nonce = os.urandom(16).hex()
         blob = wire.pack_frame({"entry_point": entry_point, "nonce": nonce, "max_reply": limits.output_bytes},
                                test.encode("utf-8", "replace"))
         self.start()

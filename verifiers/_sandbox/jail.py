@@ -19,12 +19,11 @@ import ctypes
 import functools
 import os
 import resource
-import secrets
 import sys
 import sysconfig
 
 __all__ = ["IsolationError", "fork", "unshare_pid", "setns", "enter_run_namespaces", "build_base", "build_run",
-           "mount_proc", "enter_root", "confine", "vm_size", "fresh_uid", "set_parent_death_signal", "system_binds"]
+           "mount_proc", "enter_root", "confine", "vm_size", "set_parent_death_signal", "system_binds"]
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
@@ -186,11 +185,6 @@ def enter_root(root: str, cwd: str = "/tmp") -> None:
     os.chdir(root)
     os.chroot(".")
     os.chdir(cwd)
-
-
-def fresh_uid() -> int:
-    """A uid (and gid) no account uses, different for every run, so RLIMIT_NPROC counts this run alone."""
-    return 0x20000000 + secrets.randbelow(1 << 28)
 
 
 def vm_size() -> int:

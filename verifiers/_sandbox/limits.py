@@ -13,12 +13,20 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 from dataclasses import dataclass, field, fields
 
-__all__ = ["Limits", "ENV_PREFIX"]
+__all__ = ["Limits", "ENV_PREFIX", "JAIL_UIDS", "fresh_uid"]
 
 ENV_PREFIX = "RLVR_CODE_"
 _MiB = 1 << 20
+_PACKED = struct.Struct("<d7q")  # wall_seconds, then the integer limits in field order
+JAIL_UIDS = range(0x20000000, 0x30000000)  # uids (and gids) of jailed processes: no account uses them
+
+
+def fresh_uid() -> int:
+    """A uid no account uses, different for every run, so RLIMIT_NPROC counts this run alone."""
+    return JAIL_UIDS.start + int.from_bytes(os.urandom(4), "little") % len(JAIL_UIDS)
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,21 @@ class Limits:
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def pack(self) -> bytes:
+        return _PACKED.pack(*(getattr(self, name) for name in _NAMES))
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Limits:
+        """The inverse of `pack`, without re-validation (`pack` took validated values): cheap in a fresh run."""
+        limits = object.__new__(cls)
+        for name, value in zip(_NAMES, _PACKED.unpack(data), strict=True):
+            object.__setattr__(limits, name, value)
+        return limits
+
+
+_NAMES = tuple(f.name for f in fields(Limits))
+PACKED_SIZE = _PACKED.size
 
 
 def _parse(key: str, text: str) -> float:

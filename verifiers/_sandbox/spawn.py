@@ -18,7 +18,6 @@ from __future__ import annotations
 import fcntl
 import os
 import select
-import signal
 
 from verifiers._sandbox import child, jail, judge, wire
 from verifiers._sandbox.limits import Limits
@@ -29,13 +28,6 @@ __all__ = ["start", "FDS"]
 FDS = {b"P": ("job", "out", "err", "ready"), b"F": ("job", "out", "err", "ready", "req", "rep"),
        b"J": ("job", "ctl")}
 _JUDGE_TMP_BYTES = 16 << 20
-
-
-def _split_job(blob: bytes) -> tuple[dict, str, bytes]:
-    """A job memfd holds two frames: ({"limits"}, code) and ({}, stdin)."""
-    header, code, rest = wire.unpack_frame(blob)
-    _, stdin, _ = wire.unpack_frame(rest)
-    return header, code.decode("utf-8", errors="replace"), stdin
 
 
 def _fail(ready_w: int, err: BaseException) -> None:
@@ -53,13 +45,11 @@ def start(kind: bytes, fds: dict[str, int], root: str, launcher_pidfd: int) -> N
         jail.set_parent_death_signal()  # the launcher gone -> this process gone -> its whole namespace gone
         if select.select([launcher_pidfd], [], [], 0)[0]:
             os._exit(125)  # the launcher died before the signal was armed (getppid() is 0 for a namespace's init)
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
+        # Signal dispositions are the interpreter's own defaults: the launcher installs no handler of its own.
         child.close_except(tuple(fds.values()))  # other runs' descriptors, the launcher's control socket
-        header, code, stdin_data = _split_job(wire.read_blob(fds["job"]))
+        uid, limits, code_bytes, stdin_data = wire.unpack_job(wire.read_blob(fds["job"]))
         os.close(fds["job"])
-        limits = Limits(**header["limits"])
-        uid = jail.fresh_uid()
+        code = code_bytes.decode("utf-8", errors="replace")
         jail.enter_run_namespaces()
         jail.build_run(root, limits.tmp_bytes if kind != b"J" else _JUDGE_TMP_BYTES, uid)
         jail.mount_proc(root)

@@ -16,8 +16,10 @@ import json
 import os
 import struct
 
+from verifiers._sandbox.limits import PACKED_SIZE, Limits
+
 __all__ = ["WireError", "encode_value", "decode_value", "write_frame", "read_frame", "pack_frame", "unpack_frame",
-           "read_blob"]
+           "read_blob", "pack_job", "unpack_job"]
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -106,6 +108,24 @@ def decode_value(data: bytes):
 def pack_frame(header: dict, body: bytes = b"") -> bytes:
     head = json.dumps(header, separators=(",", ":")).encode()
     return _U32.pack(len(head)) + head + _U64.pack(len(body)) + body
+
+
+def pack_job(limits: Limits, uid: int, code: bytes, stdin: bytes = b"") -> bytes:
+    """What a jailed process needs to start: its uid, its limits, its code and its stdin (fixed binary layout, so
+    the freshly forked process parses it without JSON or validation)."""
+    return _U64.pack(uid) + limits.pack() + _U64.pack(len(code)) + code + stdin
+
+
+def unpack_job(data: bytes) -> tuple[int, Limits, bytes, bytes]:
+    """(uid, limits, code, stdin) of a job; WireError if it is not one."""
+    head = 8 + PACKED_SIZE
+    if len(data) < head + 8:
+        raise WireError("truncated job")
+    (uid,) = _U64.unpack_from(data)
+    (n,) = _U64.unpack_from(data, head)
+    if len(data) < head + 8 + n:
+        raise WireError("truncated job")
+    return uid, Limits.unpack(data[8:head]), data[head + 8:head + 8 + n], data[head + 8 + n:]
 
 
 def read_blob(fd: int, limit: int = 1 << 30) -> bytes:
