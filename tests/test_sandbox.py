@@ -216,6 +216,39 @@ def test_network_failure_is_fast(v):
     assert time.monotonic() - start < 1.4  # no route at all: it fails at once instead of waiting for a timeout
 
 
+_NETNS_PROBE = ("import os, socket, time\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.bind('\\0rlvr-probe')\n"
+                "    state = 'bound'\nexcept OSError:\n    state = 'in-use'\ntime.sleep(0.4)\n"
+                "print(state, os.readlink('/proc/self/ns/net'))\n")
+
+
+def test_concurrent_runs_never_share_a_network_namespace(v):
+    """Network namespaces are pooled: one is lent to one live run at a time, so concurrent runs cannot meet there
+    (an abstract socket name bound by one is free for the other)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: v._sandbox.run_program(_NETNS_PROBE, [b""], v.limits, lambda *a: True),
+                             range(4)))
+    lines = [out[0][1].decode().split() for out in outs]
+    assert [state for state, _ in lines] == ["bound"] * 4, lines
+    assert len({ns for _, ns in lines}) == 4, lines
+    assert_nothing_survived(v)
+
+
+def test_nothing_of_a_run_is_left_in_its_network_namespace(v):
+    """The next run lent the same namespace finds no socket of the previous one, even one held by an escapee."""
+    leave = ("import os, socket, time\ns = socket.socket(socket.AF_UNIX)\ns.bind('\\0rlvr-left')\ns.listen(1)\n"
+             "if os.fork() == 0:\n    os.setsid()\n    time.sleep(1000)\nprint(os.readlink('/proc/self/ns/net'))\n")
+    find = ("import os, socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect('\\0rlvr-left')\n"
+            "    print('found', os.readlink('/proc/self/ns/net'))\nexcept OSError:\n"
+            "    print('gone', os.readlink('/proc/self/ns/net'))\n")
+    first = v._sandbox.run_program(leave, [b""], v.limits, lambda *a: True)[0][1].decode().split()
+    seen = [v._sandbox.run_program(find, [b""], v.limits, lambda *a: True)[0][1].decode().split() for _ in range(3)]
+    assert all(state == "gone" for state, _ in seen), seen
+    assert any(ns == first[0] for _, ns in seen), (first, seen)  # the namespace was indeed lent again
+    assert_nothing_survived(v)
+
+
 def test_jail_sees_only_its_own_world(v):
     probe = ("import os\nprint(os.getpid(), os.getuid() != 0, sorted(os.listdir('/')), os.listdir('/tmp'),"
              " os.path.exists('/work'), os.path.exists(os.path.expanduser('~/.ssh')), len(os.environ) < 12)\n")

@@ -53,9 +53,11 @@ class _Launcher:
         self.control, self.root = control, root
         self.pidfd = os.pidfd_open(os.getpid())  # lets a new run check that its parent is still alive
         self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        self.own_net_ns = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        self.free_net: list[int] = []  # network namespaces no live run is in (see `jail.enter_run_namespaces`)
         self.poller = select.poll()
         self.poller.register(control.fileno(), select.POLLIN)
-        self.runs: dict[int, tuple[int, int]] = {}  # pidfd -> (pid of C, the client's status pipe)
+        self.runs: dict[int, tuple[int, int, int]] = {}  # pidfd -> (pid, the client's status pipe, its netns)
 
     def serve(self) -> None:
         while True:
@@ -81,32 +83,41 @@ class _Launcher:
             self.control.sendall(b"E")
             return True
         *run_fds, status_w = fds
+        given = dict(zip(names, run_fds, strict=True))
+        net = -1
         try:
+            if msg != b"J":  # a judge lives long: it makes a network namespace of its own
+                net = self.free_net.pop() if self.free_net else jail.new_network_namespace(self.own_net_ns)
+                given["net"] = net
             jail.unshare_pid()
             pid = jail.fork()
         except OSError as err:
             pid, problem = -1, err
         if pid == 0:
-            spawn.start(msg, dict(zip(names, run_fds, strict=True)), self.root, self.pidfd)
+            spawn.start(msg, given, self.root, self.pidfd)
         jail.setns(self.own_pid_ns, _CLONE_NEWPID)  # back to our own namespace for the next run's init
         if pid < 0:
             for fd in fds:
                 os.close(fd)
+            if net >= 0:
+                self.free_net.append(net)
             self.control.sendall(b"E" + str(problem).encode()[:200])
             return True
         for fd in run_fds:
             os.close(fd)
         pidfd = os.pidfd_open(pid)
-        self.runs[pidfd] = (pid, status_w)
+        self.runs[pidfd] = (pid, status_w, net)
         self.poller.register(pidfd, select.POLLIN)
         socket.send_fds(self.control, [b"C"], [pidfd])
         return True
 
     def _reap(self, pidfd: int) -> None:
-        pid, status_w = self.runs.pop(pidfd)
+        pid, status_w, net = self.runs.pop(pidfd)
         self.poller.unregister(pidfd)
         os.close(pidfd)
         _, status = os.waitpid(pid, 0)
+        if net >= 0:
+            self.free_net.append(net)  # every process of the run is dead: the namespace is empty again
         try:
             os.write(status_w, struct.pack("<i", os.waitstatus_to_exitcode(status)))
         except OSError:
@@ -119,6 +130,7 @@ def main(control_fd: int, root: str) -> None:
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     jail.build_base(root, jail.system_binds())  # the read-only root, built once; every run copies it
+    jail.unshare_uts()  # one host name for all runs (none can change it), apart from the host's
     sys.set_int_max_str_digits(0)  # judge and candidate exchange integers of any length (a 5,000-digit answer)
     random.seed(0)  # every run inherits this state (`jail.fork` does not reseed): the same program, the same draws
     launcher = _Launcher(control, root)

@@ -50,7 +50,9 @@ def start(kind: bytes, fds: dict[str, int], root: str, launcher_pidfd: int) -> N
         uid, limits, code_bytes, stdin_data = wire.unpack_job(wire.read_blob(fds["job"]))
         os.close(fds["job"])
         code = code_bytes.decode("utf-8", errors="replace")
-        jail.enter_run_namespaces()
+        jail.enter_run_namespaces(fds.get("net", -1))
+        if "net" in fds:
+            os.close(fds["net"])
         jail.build_run(root, limits.tmp_bytes if kind != b"J" else _JUDGE_TMP_BYTES, uid)
         jail.mount_proc(root)
     except BaseException as err:  # noqa: BLE001 - never run anything half-confined
