@@ -249,6 +249,20 @@ def test_nothing_of_a_run_is_left_in_its_network_namespace(v):
     assert_nothing_survived(v)
 
 
+def test_candidate_starts_from_a_clean_interpreter(monkeypatch):
+    """The trainer's environment never reaches the jail; argv, stdio and big-integer printing are set up for
+    the candidate (once, in the launcher, which every run is forked from)."""
+    from verifiers import get_verifier
+    from verifiers._sandbox.child import CLEAN_ENV
+
+    monkeypatch.setenv("RLVR_TEST_SECRET", "SECRET-99")
+    probe = ("import os, sys\nprint(sorted(os.environ.items()))\n"
+             "print(sys.argv, sys.stdin.errors, sys.stdout.errors)\nprint(len(str(10 ** 5000)))\n")
+    expected = f"{sorted(CLEAN_ENV.items())}\n['main.py'] replace backslashreplace\n5001\n"
+    with get_verifier("code", workers=1) as fresh:
+        assert fresh.verify(probe, io_ref(("", expected))).reward == 1.0
+
+
 def test_jail_sees_only_its_own_world(v):
     probe = ("import os\nprint(os.getpid(), os.getuid() != 0, sorted(os.listdir('/')), os.listdir('/tmp'),"
              " os.path.exists('/work'), os.path.exists(os.path.expanduser('~/.ssh')), len(os.environ) < 12)\n")

@@ -18,7 +18,8 @@ import sys
 
 from verifiers._sandbox import wire
 
-__all__ = ["run_program", "run_function_server", "reset_process_state", "close_except", "CLEAN_ENV"]
+__all__ = ["run_program", "run_function_server", "prepare_interpreter", "reset_process_state", "close_except",
+           "CLEAN_ENV"]
 
 # The candidate's whole environment: nothing inherited from the trainer.
 CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
@@ -26,12 +27,15 @@ CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "
              "MALLOC_ARENA_MAX": "2"}
 
 
-def reset_process_state(stdin_fd: int, keep: tuple[int, ...]) -> None:
-    """Fresh stdio on fds 0/1/2, every other descriptor closed, clean environment and interpreter settings."""
-    os.dup2(stdin_fd, 0)
-    os.closerange(3, 1 << 16) if not keep else close_except(keep)
-    os.environ.clear()
-    os.environ.update(CLEAN_ENV)
+def prepare_interpreter(visible: list[str]) -> None:
+    """In the launcher, once: the interpreter state every run starts from (so a fresh run changes nothing here).
+
+    stdio objects on fds 0/1/2 (a run's init points those fds at its own input and pipes), the clean environment,
+    ``argv``, big-integer printing (a correct solution may print a 5,000-digit integer), a generous recursion
+    limit, and ``sys.path`` cut to the directories that the jail shows (`visible`, the read-only binds)."""
+    if dict(os.environ) != CLEAN_ENV:
+        os.environ.clear()
+        os.environ.update(CLEAN_ENV)
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8", errors="replace")
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace",
                                   write_through=False)
@@ -39,9 +43,16 @@ def reset_process_state(stdin_fd: int, keep: tuple[int, ...]) -> None:
                                   line_buffering=True)
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
     sys.argv = ["main.py"]
-    sys.set_int_max_str_digits(0)  # a correct solution may print a 5,000-digit integer
+    sys.set_int_max_str_digits(0)
     sys.setrecursionlimit(10_000)
-    sys.path[:] = [p for p in sys.path if os.path.isdir(p)]
+    sys.path[:] = [p for p in sys.path if any(p == v or p.startswith(v.rstrip("/") + "/") for v in visible)]
+
+
+def reset_process_state(stdin_fd: int, keep: tuple[int, ...]) -> None:
+    """In a confined run: its input on fd 0 and every descriptor above 2 closed but `keep` (the rest of the
+    interpreter state was prepared once in the launcher, `prepare_interpreter`)."""
+    os.dup2(stdin_fd, 0)
+    os.closerange(3, 1 << 16) if not keep else close_except(keep)
 
 
 def close_except(keep: tuple[int, ...]) -> None:

@@ -41,9 +41,18 @@ class IsolationError(RuntimeError):
 
 
 def _c():
+    """libc with its functions resolved and typed once, in the launcher: a fresh run only calls them (resolving a
+    ctypes function in a just-forked process touches, and so copies, a hundred pages)."""
     global _libc
     if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
+        lib = ctypes.CDLL(None, use_errno=True)
+        c_int, c_ulong, c_char_p = ctypes.c_int, ctypes.c_ulong, ctypes.c_char_p
+        for name, argtypes in (("mount", [c_char_p, c_char_p, c_char_p, c_ulong, c_char_p]),
+                               ("prctl", [c_int, c_ulong, c_ulong, c_ulong, c_ulong]), ("unshare", [c_int]),
+                               ("setns", [c_int, c_int])):
+            fn = getattr(lib, name)
+            fn.argtypes, fn.restype = argtypes, c_int
+        _libc = lib
     return _libc
 
 
@@ -55,7 +64,7 @@ def _check(rc: int, what: str) -> None:
 
 def _mount(src: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     enc = lambda s: None if s is None else s.encode()
-    _check(_c().mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+    _check(_c().mount(enc(src), enc(target), enc(fstype), flags, enc(data)),
            f"mount {src or fstype} on {target}")
 
 

@@ -41,7 +41,7 @@ import sys
 import traceback  # noqa: F401
 import typing  # noqa: F401
 
-from verifiers._sandbox import jail, spawn
+from verifiers._sandbox import child, jail, spawn
 
 __all__ = ["main"]
 
@@ -129,9 +129,10 @@ def main(control_fd: int, root: str) -> None:
     """Serve fork requests on `control_fd` until it closes. `root` is an empty directory used as mount point."""
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    jail.build_base(root, jail.system_binds())  # the read-only root, built once; every run copies it
+    binds = jail.system_binds()
+    jail.build_base(root, binds)  # the read-only root, built once; every run copies it
+    child.prepare_interpreter(binds)
     jail.unshare_uts()  # one host name for all runs (none can change it), apart from the host's
-    sys.set_int_max_str_digits(0)  # judge and candidate exchange integers of any length (a 5,000-digit answer)
     random.seed(0)  # every run inherits this state (`jail.fork` does not reseed): the same program, the same draws
     launcher = _Launcher(control, root)
     gc.collect()
