@@ -16,7 +16,6 @@ nobody else, so capabilities are gone and setuid binaries are inert.
 from __future__ import annotations
 
 import ctypes
-import functools
 import os
 import resource
 import sys
@@ -34,6 +33,7 @@ PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 DEVICES = ("null", "zero", "random", "urandom")
 _libc = None
 _raw_fork = None
+_shadowed: tuple[str, ...] = ()
 
 
 class IsolationError(RuntimeError):
@@ -131,16 +131,16 @@ def enter_run_namespaces(net_fd: int = -1) -> None:
         setns(net_fd, CLONE_NEWNET)
 
 
-def system_binds() -> list[str]:
-    """Host paths the jail exposes read-only: system libraries and this interpreter's stdlib and site-packages.
+def system_binds(site_dirs: list[str]) -> list[str]:
+    """Host paths the jail exposes read-only: system libraries, this interpreter's stdlib and `site_dirs` (the
+    client's site-packages: the launcher runs without ``site``, so its own sysconfig would name the base ones).
 
     Computed in the launcher, before any run. The repository, the run folders and home directories are not
     included (an editable install's source tree stays invisible).
     """
     paths = ["/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc/alternatives", "/etc/ld.so.cache"]
     info = sysconfig.get_paths()
-    paths += [sys.base_prefix, sys.base_exec_prefix, info["stdlib"], info["platstdlib"], info["purelib"],
-              info["platlib"]]
+    paths += [sys.base_prefix, sys.base_exec_prefix, info["stdlib"], info["platstdlib"], *site_dirs]
     out: list[str] = []
     for p in paths:
         p = os.path.normpath(p)
@@ -163,7 +163,9 @@ def build_base(root: str, binds: list[str]) -> None:
     never sees it); every run's init copies it with `enter_run_namespaces` and adds its own private
     ``/tmp``, ``/dev/shm`` (`build_run`) and ``/proc`` (`mount_proc`) on top, so nothing of one run reaches the next.
     """
-    _shadowed_binds()  # computed here, in the launcher, so every run inherits it
+    global _shadowed
+    # Binds that the per-run /tmp or /dev/shm would hide; computed here, in the launcher, so every run inherits it.
+    _shadowed = tuple(p for p in binds if any(p == top or p.startswith(top + "/") for top in ("/tmp", "/dev/shm")))
     _check(_c().unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount propagates back to the host
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
@@ -196,18 +198,12 @@ def build_run(root: str, tmp_bytes: int, owner: int) -> None:
     opts = f"uid={owner},gid={owner},mode=0700,nr_inodes=4096"
     _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},{opts}")
     _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={1 << 20},{opts}")
-    for src in _shadowed_binds():  # a virtualenv in a checkout under /tmp (as CI makes) stays visible, read-only
+    for src in _shadowed:  # a virtualenv in a checkout under /tmp (as CI makes) stays visible, read-only
         dst = root + src
         os.makedirs(dst if os.path.isdir(src) else os.path.dirname(dst), exist_ok=True)
         if not os.path.isdir(src):
             open(dst, "wb").close()
         _bind_ro(src, dst)
-
-
-@functools.lru_cache(maxsize=1)
-def _shadowed_binds() -> tuple[str, ...]:
-    """System binds that the per-run /tmp or /dev/shm would hide; computed once in the launcher (before any fork)."""
-    return tuple(p for p in system_binds() if any(p == top or p.startswith(top + "/") for top in ("/tmp", "/dev/shm")))
 
 
 def mount_proc(root: str) -> None:

@@ -125,11 +125,12 @@ class _Launcher:
         os.close(status_w)
 
 
-def main(control_fd: int, root: str) -> None:
-    """Serve fork requests on `control_fd` until it closes. `root` is an empty directory used as mount point."""
+def main(control_fd: int, root: str, site_dirs: list[str]) -> None:
+    """Serve fork requests on `control_fd` until it closes. `root` is an empty directory used as mount point;
+    `site_dirs` are the client's site-packages, shown read-only in the jail."""
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    binds = jail.system_binds()
+    binds = jail.system_binds(site_dirs)
     jail.build_base(root, binds)  # the read-only root, built once; every run copies it
     child.prepare_interpreter(binds)
     jail.unshare_uts()  # one host name for all runs (none can change it), apart from the host's
