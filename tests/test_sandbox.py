@@ -315,3 +315,57 @@ def test_infra_failure_is_none_and_pool_recovers(v):
     assert v.verify(GOOD, SQ).reward == 1.0
     assert v._sandbox.restarts >= 1
     assert_nothing_survived(v)
+
+
+# The judges: long-lived, so every way a judge can go wrong must cost at most that one run.
+JUDGE_FAULTS = [
+    # (id, test source, expected reward, expected status)
+    ("test-loops-forever", "def check(candidate):\n    candidate(3)\n    while True:\n        pass\n", 0.0, "timeout"),
+    ("test-kills-the-judge", "import os\ndef check(candidate):\n    candidate(3)\n    os._exit(0)\n", None, "infra"),
+    ("test-crashes-the-judge", "import ctypes\ndef check(candidate):\n    candidate(3)\n    ctypes.string_at(0)\n",
+     None, "infra"),
+]
+
+
+@pytest.mark.parametrize("test,reward,status", [r[1:] for r in JUDGE_FAULTS], ids=[r[0] for r in JUDGE_FAULTS])
+def test_a_failing_judge_costs_one_run(v, test, reward, status):
+    verdict = v.verify(GOOD, fn_ref(test, "sq"))
+    assert (verdict.reward, verdict.status) == (reward, status), verdict
+    assert [v.verify(GOOD, SQ).reward for _ in range(3)] == [1.0] * 3  # the pool is healthy again
+    assert_nothing_survived(v)
+
+
+def test_a_judge_killed_while_idle_is_replaced(v):
+    import signal
+
+    v.verify(GOOD, SQ)
+    idle = v._sandbox.judge_pids()
+    assert idle
+    for pid in idle:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.1)
+    verdicts = v.verify_batch([(GOOD, SQ)] * 4, workers=2)
+    assert [d.reward for d in verdicts] == [1.0] * 4, verdicts  # a dead judge is noticed before it gets a run
+    assert not set(idle) & set(v._sandbox.judge_pids())
+    assert_nothing_survived(v)
+
+
+def test_judges_are_retired_after_a_fixed_number_of_runs(v):
+    from verifiers._sandbox.judges import RUNS_PER_JUDGE
+
+    first = set(v._sandbox.judge_pids())
+    v.verify_batch([(GOOD, SQ)] * (RUNS_PER_JUDGE * 2 + 8), workers=2)
+    assert not first & set(v._sandbox.judge_pids())
+    assert_nothing_survived(v)
+
+
+def test_candidate_cannot_reach_the_judge():
+    """The judge is another uid in another PID namespace: the candidate can neither see nor signal it, and the
+    judge's memory (the tests) is not readable from the candidate's /proc."""
+    from verifiers import get_verifier
+
+    probe = ("import os, signal\ndef sq(x):\n    pids = [p for p in os.listdir('/proc') if p.isdigit()]\n"
+             "    return (sorted(pids), os.getpid())\n")
+    test = "def check(candidate):\n    pids, me = candidate(0)\n    assert me == 1\n    assert len(pids) == 1, pids\n"
+    with get_verifier("code", workers=1) as fresh:
+        assert fresh.verify(probe, fn_ref(test, "sq")).reward == 1.0

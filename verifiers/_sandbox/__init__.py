@@ -1,26 +1,38 @@
 """A sandbox for untrusted Python: a fresh, isolated, bounded process tree per run, decided by trusted code.
 
-What is protected (Linux, run as root; see `jail.py`, `supervisor.py`, `judge.py`):
-- Process containment: every run gets a new PID namespace; at the verdict its init is killed, so the kernel kills
-  every descendant, ``setsid``/double-fork escapees included. The supervisor reaps everything before reporting.
-- No network: a new network namespace with no interface up (not even loopback to the host).
+Processes (see `launcher.py`, `spawn.py`, `watch.py`, `judge.py`, `judges.py`)::
+
+    client (the verifier, trusted)  -- holds the wall clock, the output budget and the expected outputs
+    └── launcher L (small pre-imported interpreter, root, never sees submissions)
+        ├── C  one per run: init of a new PID namespace, the candidate's code, a fresh uid
+        │   └── ... anything C starts stays in C's PID namespace
+        └── J  a few long-lived judges: each alone in its own namespaces, another uid, runs the tests
+
+What is protected (Linux, run as root):
+- Process containment: every run is the init of a new PID namespace; at the verdict it is killed, so the kernel
+  kills every descendant, ``setsid``/double-fork escapees included, and the verdict waits until the launcher has
+  reaped it: nothing of the run is alive (not even a zombie) when the verdict is returned.
+- No network: the run is in a network namespace with no interface up (not even loopback to the host). The
+  namespaces are pooled: one is lent to one live run at a time, and again only after all its processes are dead.
 - Filesystem: the root is a read-only tmpfs with read-only bind mounts of system libraries and the interpreter's
   stdlib and site-packages, ``/dev/{null,zero,random,urandom}``, a fresh ``/proc`` showing only the run's own
   processes, and a private size-capped ``/tmp`` (the only writable place, gone with the run). The repository,
-  run folders, checkpoints, home directories and the trainer's files are not visible.
+  run folders, checkpoints, home directories and the trainer's files are not visible. A fresh IPC namespace.
 - Identity: a fresh uid/gid per run (no groups, no capabilities, ``no_new_privs`` so setuid binaries are inert).
-- Secrets: the environment is replaced by a fixed minimal one; stdin is the case input or ``/dev/null``; the
-  candidate is forked before the tests and nonce reach its supervisor, and the launcher it is forked from never
-  sees any submission, test or expected output.
-- Limits: wall time (held by the supervisor, SIGKILL), CPU time (RLIMIT_CPU), memory as a budget above the
-  child's own baseline (RLIMIT_AS), stdout+stderr bytes read, file size (RLIMIT_FSIZE), /tmp size, number of
+- Secrets: the environment is a fixed minimal one; stdin is the case input or ``/dev/null``; the tests and the
+  per-run nonce exist only in the judge (another uid, another PID namespace: the candidate cannot see, signal,
+  trace or read it); expected outputs of stdin/stdout cases never leave the client. The launcher, which runs are
+  forked from, never sees any submission, test or expected output.
+- Limits: wall time (held by the client, SIGKILL through a pidfd), CPU time (RLIMIT_CPU), memory as a budget above
+  the child's own baseline (RLIMIT_AS), stdout+stderr bytes read, file size (RLIMIT_FSIZE), /tmp size, number of
   tasks (RLIMIT_NPROC on the fresh uid), open files.
-- Verdict authority: program outputs are compared by the caller with expected outputs only it holds; for
-  ``check(candidate)`` tests the judge runs the tests in another process (another uid) and receives plain values.
+- Verdict authority: program outputs are compared by the client with expected outputs only it holds; for
+  ``check(candidate)`` tests the judge calls the candidate over a pipe and receives plain values only.
 
 What is not protected: kernel exploits and side channels (timing, CPU contention with other runs); CPU and memory
-of the machine are shared (limits bound, but do not reserve); the judge process runs the reference's test code
-with the same jail but is trusted to be benign; without root (or on non-Linux) the sandbox refuses to run.
+of the machine are shared (limits bound, but do not reserve); the judges run the reference's test code jailed but
+trusted to be benign (a test that hangs or crashes costs its own run, reward 0 / None, and that judge); without
+root (or on non-Linux) the sandbox refuses to run.
 
 Usage::
 
