@@ -350,13 +350,21 @@ def test_a_judge_killed_while_idle_is_replaced(v):
     assert_nothing_survived(v)
 
 
-def test_judges_are_retired_after_a_fixed_number_of_runs(v):
+def test_judges_are_retired_after_a_fixed_number_of_runs():
+    from verifiers import get_verifier
     from verifiers._sandbox.judges import RUNS_PER_JUDGE
 
-    first = set(v._sandbox.judge_pids())
-    v.verify_batch([(GOOD, SQ)] * (RUNS_PER_JUDGE * 2 + 8), workers=2)
-    assert not first & set(v._sandbox.judge_pids())
-    assert_nothing_survived(v)
+    with get_verifier("code", workers=1) as one:
+        one.verify(GOOD, SQ)
+        (first,) = one._sandbox.judge_pids()
+        for _ in range(RUNS_PER_JUDGE - 2):
+            one.verify(GOOD, SQ)
+        assert one._sandbox.judge_pids() == [first]  # RUNS_PER_JUDGE - 1 runs judged: still the same judge
+        one.verify(GOOD, SQ)
+        assert one._sandbox.judge_pids() == []  # its last run: retired (killed and reaped) on the way back
+        assert one.verify(GOOD, SQ).reward == 1.0
+        assert len(one._sandbox.judge_pids()) == 1 and one._sandbox.judge_pids() != [first]
+        assert_nothing_survived(one)
 
 
 def test_candidate_cannot_reach_the_judge():

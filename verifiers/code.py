@@ -185,7 +185,8 @@ class CodeVerifier(Verifier):
                 and not res["timed_out"] and not res["output_limit"]):
             return Verdict(1.0, "passed", f"check() completed, {report['returned']} calls")
         label = _failure_label(res, (report or {}).get("error", ""))
-        if report is None and not (label or res.get("died")):
+        if report is None and not (res["died_first"] or res["timed_out"] or res["output_limit"]):
+            # The candidate was alive when the judge ended without a report: the judge failed, not the candidate.
             return Verdict(None, "infra", "the judge process ended without a report")
         detail = ((report or {}).get("error") or res["stderr_tail"][-300:]
                   or f"check() did not complete (candidate exit status {res.get('exit')})")
@@ -208,7 +209,7 @@ class CodeVerifier(Verifier):
                 why = "wrong output" if header.get("exit") == 0 else f"exit status {header.get('exit')}"
                 return Verdict(0.0, label, f"case {i}: {why}")
         if len(results) != len(cases):
-            return Verdict(None, "infra", "the supervisor stopped before all cases ran")
+            return Verdict(None, "infra", "the sandbox stopped before all cases ran")
         return Verdict(1.0, "passed", f"{len(cases)} cases")
 
 

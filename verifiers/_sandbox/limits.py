@@ -33,7 +33,7 @@ def fresh_uid() -> int:
 class Limits:
     wall_seconds: float = field(default=6.0, metadata={
         "help": "wall-clock limit of one run (a whole function-style submission, or one stdin/stdout case), "
-                "enforced by the trusted supervisor with SIGKILL", "range": (0.05, 3600.0)})
+                "enforced by the trusted verifier with SIGKILL", "range": (0.05, 3600.0)})
     cpu_seconds: int = field(default=5, metadata={
         "help": "RLIMIT_CPU of the candidate (SIGXCPU, then SIGKILL)", "range": (1, 3600)})
     memory_bytes: int = field(default=1024 * _MiB, metadata={
