@@ -27,12 +27,13 @@ CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "
              "MALLOC_ARENA_MAX": "2"}
 
 
-def prepare_interpreter(visible: list[str]) -> None:
+def prepare_interpreter(visible: list[str], where=lambda path: path) -> None:
     """In the launcher, once: the interpreter state every run starts from (so a fresh run changes nothing here).
 
     stdio objects on fds 0/1/2 (a run's init points those fds at its own input and pipes), the clean environment,
     ``argv``, big-integer printing (a correct solution may print a 5,000-digit integer), a generous recursion
-    limit, and ``sys.path`` cut to the directories that the jail shows (`visible`, the read-only binds)."""
+    limit, and ``sys.path`` cut to the directories that the jail shows (`visible`, the read-only binds), each as
+    the jail shows it (`where`)."""
     if dict(os.environ) != CLEAN_ENV:
         os.environ.clear()
         os.environ.update(CLEAN_ENV)
@@ -45,7 +46,7 @@ def prepare_interpreter(visible: list[str]) -> None:
     sys.argv = ["main.py"]
     sys.set_int_max_str_digits(0)
     sys.setrecursionlimit(10_000)
-    sys.path[:] = [p for p in sys.path if any(p == v or p.startswith(v.rstrip("/") + "/") for v in visible)]
+    sys.path[:] = [where(p) for p in sys.path if any(p == v or p.startswith(v.rstrip("/") + "/") for v in visible)]
 
 
 def reset_process_state(stdin_fd: int, keep: tuple[int, ...]) -> None:

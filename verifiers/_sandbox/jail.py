@@ -23,7 +23,7 @@ import sysconfig
 
 __all__ = ["IsolationError", "fork", "unshare_pid", "setns", "unshare_uts", "new_network_namespace",
            "enter_run_namespaces", "build_base", "build_run", "mount_proc", "enter_root", "confine", "vm_size",
-           "set_parent_death_signal", "system_binds"]
+           "set_parent_death_signal", "system_binds", "jail_path"]
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
@@ -33,7 +33,7 @@ PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 DEVICES = ("null", "zero", "random", "urandom")
 _libc = None
 _raw_fork = None
-_shadowed: tuple[str, ...] = ()
+_shadowed: dict[str, str] = {}
 
 
 class IsolationError(RuntimeError):
@@ -164,13 +164,15 @@ def build_base(root: str, binds: list[str]) -> None:
     ``/tmp``, ``/dev/shm`` (`build_run`) and ``/proc`` (`mount_proc`) on top, so nothing of one run reaches the next.
     """
     global _shadowed
-    # Binds that the per-run /tmp or /dev/shm would hide; computed here, in the launcher, so every run inherits it.
-    _shadowed = tuple(p for p in binds if any(p == top or p.startswith(top + "/") for top in ("/tmp", "/dev/shm")))
+    # Binds that the per-run /tmp or /dev/shm would hide (a virtualenv in a checkout under /tmp, as CI makes) are
+    # shown at /.shadow/<n> instead, once, here: binding them again on top of every run's /tmp cost two mounts each.
+    _shadowed = {p: f"/.shadow/{i}" for i, p in enumerate(
+        p for p in binds if any(p == top or p.startswith(top + "/") for top in ("/tmp", "/dev/shm")))}
     _check(_c().unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount propagates back to the host
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
     for src in binds:
-        dst = root + src
+        dst = root + _shadowed.get(src, src)
         if os.path.islink(src) and os.path.dirname(src) == "/":
             os.symlink(os.readlink(src), dst)  # e.g. /bin -> usr/bin on merged-/usr systems
             continue
@@ -198,12 +200,14 @@ def build_run(root: str, tmp_bytes: int, owner: int) -> None:
     opts = f"uid={owner},gid={owner},mode=0700,nr_inodes=4096"
     _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},{opts}")
     _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={1 << 20},{opts}")
-    for src in _shadowed:  # a virtualenv in a checkout under /tmp (as CI makes) stays visible, read-only
-        dst = root + src
-        os.makedirs(dst if os.path.isdir(src) else os.path.dirname(dst), exist_ok=True)
-        if not os.path.isdir(src):
-            open(dst, "wb").close()
-        _bind_ro(src, dst)
+
+
+def jail_path(path: str) -> str:
+    """Where a host path under one of the binds is seen inside the jail (the same path, but for /tmp ones)."""
+    for src, shown in _shadowed.items():
+        if path == src or path.startswith(src.rstrip("/") + "/"):
+            return shown + path[len(src):]
+    return path
 
 
 def mount_proc(root: str) -> None:

@@ -132,7 +132,7 @@ def main(control_fd: int, root: str, site_dirs: list[str]) -> None:
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     binds = jail.system_binds(site_dirs)
     jail.build_base(root, binds)  # the read-only root, built once; every run copies it
-    child.prepare_interpreter(binds)
+    child.prepare_interpreter(binds, jail.jail_path)
     jail.unshare_uts()  # one host name for all runs (none can change it), apart from the host's
     random.seed(0)  # every run inherits this state (`jail.fork` does not reseed): the same program, the same draws
     launcher = _Launcher(control, root)
