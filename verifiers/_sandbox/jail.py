@@ -223,11 +223,11 @@ def enter_root(root: str, cwd: str = "/tmp") -> None:
 
 def vm_size() -> int:
     """This process's virtual memory size (the baseline the memory budget is added to)."""
-    with open("/proc/self/status", "rb") as fh:
-        for line in fh:
-            if line.startswith(b"VmSize:"):
-                return int(line.split()[1]) * 1024
-    raise IsolationError("cannot read VmSize from /proc/self/status")
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        raise IsolationError("cannot read the process size from /proc/self/statm") from None
 
 
 def confine(uid: int, cpu_seconds: int, memory_bytes: int, file_bytes: int, processes: int, open_files: int,
