@@ -37,11 +37,17 @@ class Judge:
 
     def kill(self) -> None:
         """Kill the judge and wait until the launcher reaped it (or reported nothing: the launcher is gone)."""
+        self.signal()
+        self.wait()
+
+    def signal(self) -> None:
         try:
             signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
         except ProcessLookupError:
             pass
         self.ctl.close()
+
+    def wait(self) -> None:
         if select.select([self.status_r], [], [], _REAP_SECONDS)[0]:
             while os.read(self.status_r, 16) and select.select([self.status_r], [], [], _REAP_SECONDS)[0]:
                 pass
@@ -105,5 +111,7 @@ class JudgePool:
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, []
+        for judge in idle:  # all at once, then wait for each
+            judge.signal()
         for judge in idle:
-            judge.kill()
+            judge.wait()

@@ -37,7 +37,7 @@ import socket
 import statistics  # noqa: F401
 import string  # noqa: F401
 import struct
-import sys
+import sys  # noqa: F401
 import traceback  # noqa: F401
 import typing  # noqa: F401
 
@@ -140,4 +140,4 @@ def main(control_fd: int, root: str, site_dirs: list[str]) -> None:
     gc.freeze()  # forks share these pages; the children's collector never touches (and so never copies) them
     control.sendall(b"ok")
     launcher.serve()
-    sys.exit(0)  # the runs still alive die with us (parent-death signal)
+    os._exit(0)  # nothing to flush or finalise; the runs still alive die with us (parent-death signal)
