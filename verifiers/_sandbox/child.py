@@ -53,7 +53,7 @@ def reset_process_state(stdin_fd: int, keep: tuple[int, ...]) -> None:
     """In a confined run: its input on fd 0 and every descriptor above 2 closed but `keep` (the rest of the
     interpreter state was prepared once in the launcher, `prepare_interpreter`)."""
     os.dup2(stdin_fd, 0)
-    os.closerange(3, 1 << 16) if not keep else close_except(keep)
+    close_except(keep)
 
 
 def close_except(keep: tuple[int, ...]) -> None:

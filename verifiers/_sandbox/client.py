@@ -154,7 +154,7 @@ class Sandbox:
         `channel` (function runs): the candidate's ends of the call channel, sent along (and closed here)."""
         pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, ready
         (out_r, out_w), (err_r, err_w), (ready_r, ready_w) = pipes
-        run = Run(limits, out_r, err_r, ready_r, -1, report_r)
+        run = Run(limits, out_r, err_r, ready_r, report_r)
         theirs = [out_w, err_w, ready_w, *channel]
         try:
             run.pidfd, run.status_r = self._start_process(kind, limits, code, stdin, theirs)
@@ -231,7 +231,7 @@ class Sandbox:
             judge = self._send_to_judge(limits, [_memfd(blob), report_w, req_w, rep_r])
             run.wait_ready()
             run.watch(keep_stdout=False)
-            healthy = _is_report(run.report)  # the judge finished its run: it can judge another one
+            healthy = _parse_report(run.report) is not None  # the judge finished its run: it can judge another
             run.stop()
         except RunLost as err:
             raise InfraError(str(err)) from None
@@ -240,11 +240,7 @@ class Sandbox:
             if judge is not None:
                 self._judges.give_back(judge, healthy)
         header = run.result()
-        try:
-            parsed = wire.json.loads(bytes(run.report)) if run.report else None
-        except ValueError:
-            parsed = None
-        header["report"] = parsed if type(parsed) is dict else None
+        header["report"] = _parse_report(run.report)  # again: `stop` may have read the rest of a late report
         header["nonce_ok"] = bool(header["report"]) and header["report"].get("nonce") == nonce
         return header
 
@@ -292,8 +288,10 @@ def _memfd(data: bytes) -> int:
     return fd
 
 
-def _is_report(data: bytes) -> bool:
+def _parse_report(data: bytes) -> dict | None:
+    """The judge's report as a dict; None when there is none or it is incomplete."""
     try:
-        return isinstance(wire.json.loads(bytes(data)), dict) if data else False
+        parsed = wire.json.loads(bytes(data)) if data else None
     except ValueError:
-        return False
+        return None
+    return parsed if type(parsed) is dict else None

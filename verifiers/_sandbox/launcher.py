@@ -45,7 +45,6 @@ from verifiers._sandbox import child, jail, spawn
 
 __all__ = ["main"]
 
-_CLONE_NEWPID = 0x20000000
 
 
 class _Launcher:
@@ -95,7 +94,7 @@ class _Launcher:
             pid, problem = -1, err
         if pid == 0:
             spawn.start(msg, given, self.root, self.pidfd)
-        jail.setns(self.own_pid_ns, _CLONE_NEWPID)  # back to our own namespace for the next run's init
+        jail.setns(self.own_pid_ns, jail.CLONE_NEWPID)  # back to our own namespace for the next run's init
         if pid < 0:
             for fd in fds:
                 os.close(fd)

@@ -70,9 +70,6 @@ class Limits:
         values.update(overrides)
         return cls(**values)
 
-    def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
     def pack(self) -> bytes:
         return _PACKED.pack(*(getattr(self, name) for name in _NAMES))
 

@@ -33,10 +33,10 @@ class RunLost(Exception):
 class Run:
     """The client's handles on one run: read ends of stdout/stderr/ready/status/report pipes and C's pidfd."""
 
-    def __init__(self, limits: Limits, out_r: int, err_r: int, ready_r: int, status_r: int, report_r: int = -1):
+    def __init__(self, limits: Limits, out_r: int, err_r: int, ready_r: int, report_r: int = -1):
         self.limits = limits
-        self.out_r, self.err_r, self.ready_r, self.status_r, self.report_r = out_r, err_r, ready_r, status_r, report_r
-        self.pidfd = -1
+        self.out_r, self.err_r, self.ready_r, self.report_r = out_r, err_r, ready_r, report_r
+        self.pidfd = self.status_r = -1  # set once the launcher has forked the run
         self.started = time.monotonic()
         self.deadline = self.started + limits.wall_seconds
         self.exit_status: int | None = None
