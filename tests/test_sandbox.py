@@ -216,6 +216,11 @@ def test_network_failure_is_fast(v):
     assert time.monotonic() - start < 1.4  # no route at all: it fails at once instead of waiting for a timeout
 
 
+def stdout_of(v, code: str) -> str:
+    """What `code` prints in one sandboxed run with no input (its stdout, whatever the verdict would be)."""
+    return v._sandbox.run_program(code, [b""], v.limits, lambda *a: True)[0][1].decode()
+
+
 _NETNS_PROBE = ("import os, socket, time\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.bind('\\0rlvr-probe')\n"
                 "    state = 'bound'\nexcept OSError:\n    state = 'in-use'\ntime.sleep(0.4)\n"
                 "print(state, os.readlink('/proc/self/ns/net'))\n")
@@ -227,9 +232,7 @@ def test_concurrent_runs_never_share_a_network_namespace(v):
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(4) as pool:
-        outs = list(pool.map(lambda _: v._sandbox.run_program(_NETNS_PROBE, [b""], v.limits, lambda *a: True),
-                             range(4)))
-    lines = [out[0][1].decode().split() for out in outs]
+        lines = [out.split() for out in pool.map(lambda _: stdout_of(v, _NETNS_PROBE), range(4))]
     assert [state for state, _ in lines] == ["bound"] * 4, lines
     assert len({ns for _, ns in lines}) == 4, lines
     assert_nothing_survived(v)
@@ -242,8 +245,8 @@ def test_nothing_of_a_run_is_left_in_its_network_namespace(v):
     find = ("import os, socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect('\\0rlvr-left')\n"
             "    print('found', os.readlink('/proc/self/ns/net'))\nexcept OSError:\n"
             "    print('gone', os.readlink('/proc/self/ns/net'))\n")
-    first = v._sandbox.run_program(leave, [b""], v.limits, lambda *a: True)[0][1].decode().split()
-    seen = [v._sandbox.run_program(find, [b""], v.limits, lambda *a: True)[0][1].decode().split() for _ in range(3)]
+    first = stdout_of(v, leave).split()
+    seen = [stdout_of(v, find).split() for _ in range(3)]
     assert all(state == "gone" for state, _ in seen), seen
     assert any(ns == first[0] for _, ns in seen), (first, seen)  # the namespace was indeed lent again
     assert_nothing_survived(v)
@@ -299,7 +302,7 @@ def test_same_submission_same_verdict(v):
     verdicts = v.verify_batch([(code, io_ref(("", "x")))] * 20, workers=2)
     first = v.verify(code, io_ref(("", "x")))
     assert {(d.reward, d.status) for d in verdicts} == {(first.reward, first.status)}
-    expected = v._sandbox.run_program(code, [b""], v.limits, lambda *a: True)[0][1].decode()
+    expected = stdout_of(v, code)
     assert v.verify(code, io_ref(("", expected))).reward == 1.0
 
 
