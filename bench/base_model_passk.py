@@ -61,7 +61,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from rlvr.config import load_config
     from rlvr.pretrain import ensure_base_model
-    from rlvr.tasks import get_task
 
     torch.set_num_threads(args.threads)
     cfg, _ = load_config(args.config, overrides)
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     build_s = time.time() - t0
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path).eval()
-    _, heldout = get_task(cfg.task).splits(cfg)
+    _, heldout = cfg.make_task().splits(cfg)
     torch.manual_seed(cfg.seed)
     t0 = time.time()
     prompts = [cfg.prompt_template.format(question=r["question"]) for r in heldout]

@@ -18,22 +18,22 @@ import dataclasses
 import difflib
 import hashlib
 import json
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rlvr.errors import UserError
 from rlvr.yamlio import dump_yaml, load_yaml, parse_scalar
+from verifiers.options import OptionError, coerce_value
 
 __all__ = ["ExperimentConfig", "load_config", "config_from_dict", "config_hash", "dump_config", "parse_overrides",
-           "PRETRAIN_KEYS", "config_help"]
+           "PRETRAIN_KEYS", "config_help", "plugin_help"]
 
 
 def _f(default, help_: str, **kw):
     """A dataclass field with help text (shown by --help and in the README table)."""
-    if isinstance(default, list):
-        return field(default_factory=lambda d=default: list(d), metadata={"help": help_, **kw})
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help_, **kw})
     return field(default=default, metadata={"help": help_, **kw})
 
 
@@ -49,9 +49,12 @@ class ExperimentConfig:
 
     # --- task and data ----------------------------------------------------------------------------------------
     task: str = _f("add", "Procedural task name (see rlvr/tasks/), or 'dataset' to read dataset_path.")
-    verifier: str = _f("math", "Registered verifier that scores completions (see `rlvr verify --help`).")
-    operand_max: int = _f(99, "Procedural tasks: operands are drawn from 0..operand_max.")
-    train_size: int = _f(20000, "Procedural tasks: number of training problems.")
+    task_options: dict = _f({}, "Options of the task, e.g. {operand_max: 99, train_size: 20000}; each task's "
+                                "options are listed below. Stored complete (defaults filled in) in config.yaml.")
+    verifier: str | None = _f(None, "Registered verifier that scores completions. None: the task's own (add: math, "
+                                    "linfn: code, dataset: math).")
+    verifier_options: dict = _f({}, "Options of the verifier, e.g. {wall_seconds: 5, memory_bytes: 536870912} for "
+                                    "code; listed below. Part of the run's identity.")
     heldout_size: int = _f(256, "Held-out benchmark size (disjoint from training, never trained on).")
     dataset_path: str | None = _f(None, "task=dataset: local .jsonl/.json file, or a Hugging Face dataset name.")
     dataset_config: str | None = _f(None, "task=dataset: Hugging Face dataset config name (e.g. 'main').")
@@ -123,6 +126,7 @@ class ExperimentConfig:
     samples_per_step: int = _f(4, "Completions per step written to samples.jsonl (until samples_cap).")
 
     def __post_init__(self) -> None:
+        self._resolve_plugins()
         checks = [
             (self.num_generations >= 2, "num_generations", "GRPO needs at least 2 completions per prompt; use 8"),
             (self.prompts_per_step >= 1, "prompts_per_step", "use a positive number such as 32"),
@@ -148,13 +152,45 @@ class ExperimentConfig:
              "each k must be in 1..eval_samples_per_problem"),
             (self.reward_workers >= 1, "reward_workers", "use 1 or more"),
             (self.save_steps >= 1 and self.save_total_limit >= 1, "save_steps", "use positive numbers"),
-            (self.operand_max >= 1 and self.train_size >= 1 and self.heldout_size >= 1, "train_size",
-             "sizes must be positive"),
+            (self.heldout_size >= 1, "heldout_size", "use a positive size"),
             ("{question}" in self.prompt_template, "prompt_template", "must contain '{question}'"),
         ]
         for ok, key, fix in checks:
             if not ok:
                 raise UserError(f"config key '{key}' has an invalid value {getattr(self, key)!r}: {fix}")
+
+    def _resolve_plugins(self) -> None:
+        """Check task/verifier names and their options; store the options complete (defaults filled in)."""
+        from verifiers import get_verifier_class
+        from verifiers.options import build_options, options_to_dict
+
+        task_cls = _task_class(self.task)
+        if self.verifier is None:
+            self.verifier = task_cls.verifier if task_cls is not None else "math"
+        try:
+            verifier_cls = get_verifier_class(self.verifier)
+        except ValueError as err:
+            raise UserError(f"config key 'verifier': {err}") from None
+        if task_cls is not None:
+            self.task_options = options_to_dict(build_options(task_cls.Options, self.task_options,
+                                                              f"task '{self.task}'"))
+        elif self.task_options:
+            raise UserError(f"task 'dataset' takes no task_options (got {sorted(self.task_options)}); its keys are "
+                            "top-level (dataset_path, question_column, ...)")
+        self.verifier_options = options_to_dict(build_options(verifier_cls.Options, self.verifier_options,
+                                                              f"verifier '{self.verifier}'"))
+
+    def make_task(self):
+        """The configured procedural task (None for task 'dataset')."""
+        from rlvr.tasks import get_task
+
+        return None if self.task == "dataset" else get_task(self.task, self.task_options)
+
+    def make_verifier(self):
+        """A fresh instance of the configured verifier with its options. Close it when done."""
+        from verifiers import get_verifier
+
+        return get_verifier(self.verifier, **self.verifier_options)
 
     # Convenience views -----------------------------------------------------------------------------------------
     @property
@@ -166,10 +202,23 @@ class ExperimentConfig:
 
 
 # Keys that define the tiny base model; its cache folder is keyed by their values.
-PRETRAIN_KEYS = ("task", "operand_max", "heldout_size", "prompt_template", "pretrain_seed", "hidden_size",
+PRETRAIN_KEYS = ("task", "task_options", "heldout_size", "prompt_template", "pretrain_seed", "hidden_size",
                  "num_layers", "num_heads", "intermediate_size", "pretrain_steps", "pretrain_batch_size",
                  "pretrain_lr", "pretrain_answer_fraction")
+def _task_class(name: str):
+    """The task class named `name`, None for 'dataset'; a UserError naming the key otherwise."""
+    if name == "dataset":
+        return None
+    from rlvr.tasks import get_task_class
+
+    try:
+        return get_task_class(name)
+    except ValueError as err:
+        raise UserError(f"config key 'task': {err}") from None
+
+
 _FIELDS = {f.name: f for f in dataclasses.fields(ExperimentConfig)}
+_MAPPING_KEYS = ("task_options", "verifier_options")
 _HINTS = typing.get_type_hints(ExperimentConfig)
 
 
@@ -179,43 +228,16 @@ def _type_name(tp) -> str:
 
 def _coerce(key: str, value, tp):
     """Return `value` as type `tp`, or raise UserError naming the key. Never guesses across types."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _coerce(key, value, inner)
-    if origin is list:
-        if not isinstance(value, list):
-            value = [value] if not isinstance(value, str) else [parse_scalar(v) for v in value.split(",")]
-        return [_coerce(key, v, args[0]) for v in value]
-    fix = {str: "Quote it in YAML if you meant text.", bool: "Write true or false."}.get(
-        tp, f"Write a plain {_type_name(tp)}.")
-    bad = UserError(f"config key '{key}' expects {_type_name(tp)}, got {value!r} ({type(value).__name__}). {fix}")
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise bad
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-            return int(value)  # 1e3 steps is fine; 1.5 steps is not
-        raise bad
-    if tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+    inner = [a for a in typing.get_args(tp) if a is not type(None)] or [tp]
+    if inner == [float] and isinstance(value, str):  # '1e-5' that slipped through another YAML parser
+        try:
             return float(value)
-        if isinstance(value, str):  # '1e-5' that slipped through another YAML parser
-            try:
-                return float(value)
-            except ValueError:
-                raise bad from None
-        raise bad
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise bad
-    raise AssertionError(f"unsupported config field type {tp} for {key}")
+        except ValueError:
+            pass
+    try:
+        return coerce_value(key, value, tp, "config")
+    except OptionError as err:
+        raise UserError(str(err)) from None
 
 
 def _unknown_key(key: str, source: str) -> UserError:
@@ -249,9 +271,16 @@ def parse_overrides(overrides: list[str]) -> dict:
                 raise UserError(f"override --{key} has no value; write --{key} VALUE")
             value, i = overrides[i + 1], i + 1
         key = key.replace("-", "_")
-        if key not in _FIELDS:
+        key, dot, sub = key.partition(".")  # --task_options.operand_max 9
+        if key not in _FIELDS or (dot and key not in _MAPPING_KEYS):
             raise _unknown_key(key, "command-line overrides")
-        out[key] = parse_scalar(value) if value != "" else ""
+        parsed = parse_scalar(value) if value != "" else ""
+        if dot:
+            out[key] = {**out.get(key, {}), sub: parsed}
+        elif key in _MAPPING_KEYS and isinstance(parsed, dict):
+            out[key] = {**out.get(key, {}), **parsed}
+        else:
+            out[key] = parsed
         i += 1
     return out
 
@@ -268,7 +297,11 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> tuple[E
         if key not in _FIELDS:
             raise _unknown_key(str(key), str(path))
     override_values = parse_overrides(overrides or [])
-    cfg = config_from_dict({**values, **override_values}, source=str(path))
+    merged = {**values, **override_values}
+    for key in _MAPPING_KEYS:  # option overrides add to the file's mapping, key by key
+        if isinstance(values.get(key), dict) and isinstance(override_values.get(key), dict):
+            merged[key] = {**values[key], **override_values[key]}
+    cfg = config_from_dict(merged, source=str(path))
     return cfg, override_values
 
 
@@ -289,4 +322,19 @@ def config_help() -> str:
     for f in dataclasses.fields(ExperimentConfig):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         lines.append(f"  --{f.name} ({_type_name(_HINTS[f.name])}, default {default!r}): {f.metadata['help']}")
+    return "\n".join(lines)
+
+
+def plugin_help() -> str:
+    """Every task's and verifier's options with their help (for `rlvr train --help` and `rlvr verify --help`)."""
+    from rlvr.tasks import get_task_class, list_tasks
+    from verifiers import get_verifier_class, list_verifiers
+    from verifiers.options import options_help
+
+    lines = ["task_options, by task:"]
+    for name in list_tasks():
+        lines += [f"  {name}:", options_help(get_task_class(name).Options)]
+    lines.append("verifier_options, by verifier:")
+    for name in list_verifiers():
+        lines += [f"  {name}:", options_help(get_verifier_class(name).Options)]
     return "\n".join(lines)

@@ -122,9 +122,8 @@ def _check_prompt_lengths(rows: list[dict], cfg: ExperimentConfig, tokenizer, wh
 
 def _split_rows(cfg: ExperimentConfig) -> tuple[list[dict], list[dict]]:
     if cfg.task != "dataset":
-        from rlvr.tasks import get_task
 
-        return get_task(cfg.task).splits(cfg)
+        return cfg.make_task().splits(cfg)
     if cfg.dataset_eval_split and Path(cfg.dataset_path or "").is_file():
         raise UserError(f"dataset_eval_split={cfg.dataset_eval_split!r} cannot select a split of the single file "
                         f"{cfg.dataset_path!r}; unset it (the last heldout_size rows are held out) or point "
@@ -141,7 +140,7 @@ def _split_rows(cfg: ExperimentConfig) -> tuple[list[dict], list[dict]]:
 def build_datasets(cfg: ExperimentConfig, verifier, tokenizer=None):
     """(train, held-out) `datasets.Dataset`s with columns prompt, question, reference.
 
-        train_ds, heldout_ds = build_datasets(cfg, get_verifier(cfg.verifier))
+        train_ds, heldout_ds = build_datasets(cfg, cfg.make_verifier())
         train_ds[0]   # {"prompt": "12+34=", "question": "12+34=", "reference": "46"}
 
     `tokenizer` (optional) enables the `max_prompt_length` check.

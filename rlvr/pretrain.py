@@ -132,10 +132,9 @@ def _train_and_save(cfg: ExperimentConfig, out_dir: Path) -> dict:
     import torch
     from tqdm.auto import tqdm
 
-    from rlvr.tasks import get_task
     from rlvr.tokenizer import build_char_tokenizer, char_vocab
 
-    task = get_task(cfg.task)
+    task = cfg.make_task()
     torch.manual_seed(cfg.pretrain_seed)
     rng = random.Random(cfg.pretrain_seed)
     tokenizer, vocab = build_char_tokenizer(), char_vocab()

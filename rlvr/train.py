@@ -182,11 +182,10 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, attempt: int):
     from rlvr.reward import VerifierReward
     from rlvr.schedule import LogSpacedEvaluator
     from rlvr.tracker import RunRecorder, SampleWriter
-    from verifiers import get_verifier
 
     hf_logging.disable_progress_bar()  # no "Writing model shards" bar at every checkpoint; ours is the only bar
     torch.manual_seed(cfg.seed)
-    verifier = get_verifier(cfg.verifier)
+    verifier = cfg.make_verifier()
     model_path = ensure_base_model(cfg)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:

@@ -7,16 +7,15 @@ from pathlib import Path
 
 from rlvr.config import config_from_dict
 from rlvr.jsonl import read_jsonl
-from rlvr.tasks import get_task
 from verifiers import get_verifier
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def test_linfn_references_accept_the_right_program_only():
-    cfg = config_from_dict({"task": "linfn", "verifier": "code", "operand_max": 20, "heldout_size": 4,
-                            "eval_problems": 4, "train_size": 10})
-    train, held = get_task("linfn").splits(cfg)
+    cfg = config_from_dict({"task": "linfn", "verifier": "code", "heldout_size": 4, "eval_problems": 4,
+                            "task_options": {"coefficient_max": 4, "train_size": 10}})
+    train, held = cfg.make_task().splits(cfg)
     assert not {r["question"] for r in held} & {r["question"] for r in train}
     test = json.loads(train[0]["reference"])["test"]
     a, b = _coefficients(train[0]["question"])

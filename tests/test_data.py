@@ -42,7 +42,7 @@ def data_cfg(path, **kw):
 # --- procedural task ------------------------------------------------------------------------------------------
 
 def test_add_task_datasets():
-    cfg = ExperimentConfig(train_size=50, heldout_size=8, eval_problems=8, prompt_template="Q: {question}")
+    cfg = ExperimentConfig(task_options={"train_size": 50}, heldout_size=8, eval_problems=8, prompt_template="Q: {question}")
     train, held = build_datasets(cfg, IntVerifier())
     assert (len(train), len(held)) == (50, 8)
     assert set(train.column_names) == {"prompt", "question", "reference"}
@@ -53,7 +53,7 @@ def test_add_task_datasets():
 
 
 def test_chat_prompts_are_one_user_message():
-    cfg = ExperimentConfig(train_size=4, heldout_size=2, eval_problems=2, use_chat_template=True)
+    cfg = ExperimentConfig(task_options={"train_size": 4}, heldout_size=2, eval_problems=2, use_chat_template=True)
     train, _ = build_datasets(cfg, IntVerifier())
     assert train[0]["prompt"] == [{"role": "user", "content": train[0]["question"]}]
 

@@ -28,7 +28,7 @@ from rlvr.tasks import get_task
 from rlvr.tokenizer import char_vocab
 
 TINY = {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64, "pretrain_steps": 20,
-        "pretrain_batch_size": 16, "train_size": 100, "heldout_size": 16, "eval_problems": 16}
+        "pretrain_batch_size": 16, "task_options": {"train_size": 100}, "heldout_size": 16, "eval_problems": 16}
 
 
 def tiny_cfg(cache, **kw) -> ExperimentConfig:

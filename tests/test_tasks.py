@@ -9,8 +9,9 @@ from rlvr.config import ExperimentConfig
 from rlvr.tasks import Task, get_task, list_tasks, register_task
 
 
-def cfg_of(**kw) -> ExperimentConfig:
-    base = {"train_size": 500, "heldout_size": 64, "eval_problems": 64, "operand_max": 99}
+def cfg_of(operand_max: int = 99, train_size: int = 500, **kw) -> ExperimentConfig:
+    base = {"heldout_size": 64, "eval_problems": 64,
+            "task_options": {"operand_max": operand_max, "train_size": train_size}}
     return ExperimentConfig(**{**base, **kw})
 
 
@@ -46,7 +47,7 @@ def test_registering_a_name_twice_raises():
 def test_splits_sizes_answers_and_disjointness(operand_max, train_size, heldout_size):
     cfg = cfg_of(operand_max=operand_max, train_size=train_size, heldout_size=heldout_size,
                  eval_problems=min(heldout_size, 64))
-    train, heldout = get_task("add").splits(cfg)
+    train, heldout = cfg.make_task().splits(cfg)
     assert (len(train), len(heldout)) == (train_size, heldout_size)
     for row in train + heldout:
         a, b = pair_of(row["question"])
@@ -68,7 +69,7 @@ def test_splits_are_deterministic_and_heldout_does_not_move_with_seed():
 
 def test_heldout_too_large_is_a_clear_error():
     with pytest.raises(ValueError, match="leaves no training problems"):
-        get_task("add").splits(cfg_of(operand_max=3, heldout_size=16, eval_problems=16))
+        (c := cfg_of(operand_max=3, heldout_size=16, eval_problems=16)).make_task().splits(c)
 
 
 # --- add: pretraining corpus -------------------------------------------------------------------------------------
@@ -76,11 +77,11 @@ def test_heldout_too_large_is_a_clear_error():
 @pytest.mark.parametrize("fraction", [0.4, 1.0])
 def test_pretrain_text_mixture_and_no_heldout_leak(fraction):
     cfg = cfg_of(pretrain_answer_fraction=fraction)
-    _, heldout = get_task("add").splits(cfg)
+    _, heldout = cfg.make_task().splits(cfg)
     held = {r["question"] for r in heldout}
     rng, modes = random.Random(0), Counter()
     for _ in range(3000):
-        prompt, completion = get_task("add").pretrain_text(cfg, rng)
+        prompt, completion = cfg.make_task().pretrain_text(cfg, rng)
         assert prompt not in held  # the benchmark is never pretrained on
         a, b = pair_of(prompt)
         assert completion in (str(a + b), str(a))

@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from verifiers.options import NoOptions, build_options
+
 __all__ = ["Verdict", "Verifier"]
 
 
@@ -50,13 +52,20 @@ class Verdict:
 class Verifier:
     """Base class. Subclasses set `statuses` and implement `verify`; they may override `verify_batch`.
 
-    `name` is filled in by `@register`. Options are passed to the constructor (a frozen dataclass of options is
-    the recommended shape) and never change after construction.
+    `name` is filled in by `@register`. Options: the class attribute `Options` is a frozen dataclass whose
+    fields carry help text (see `verifiers/options.py`); the constructor takes them as keywords, checks them
+    (unknown key, wrong type, out of range: `OptionError` naming the key) and stores them as `self.options`.
+    They never change after construction. A subclass with its own ``__init__`` calls ``super().__init__(**options)``.
     """
 
     name: str = ""
     #: every status word this verifier can return (documented in its module docstring).
     statuses: tuple[str, ...] = ()
+    #: the frozen dataclass of this verifier's options (config key `verifier_options`).
+    Options: type = NoOptions
+
+    def __init__(self, **options) -> None:
+        self.options = build_options(type(self).Options, options, f"verifier '{self.name or type(self).__name__}'")
 
     def verify(self, completion: str, reference: str) -> Verdict:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -10,7 +10,7 @@ import pkgutil
 
 import verifiers
 
-API_MODULES = frozenset({"base", "registry", "builtin"})
+API_MODULES = frozenset({"base", "registry", "builtin", "options"})
 
 for _info in pkgutil.iter_modules(verifiers.__path__):
     if not _info.name.startswith("_") and _info.name not in API_MODULES:

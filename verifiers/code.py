@@ -38,10 +38,11 @@ import signal
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from verifiers._sandbox import InfraError, Limits, Sandbox
 from verifiers.base import Verdict, Verifier
+from verifiers.options import option
 from verifiers.registry import register
 
 __all__ = ["CodeVerifier", "extract_code", "normalize_output", "parse_reference"]
@@ -105,10 +106,32 @@ def parse_reference(reference: str) -> dict:
     return ref
 
 
+def _limit_option(f):
+    return option(f.default, f.metadata["help"], low=f.metadata["range"][0], high=f.metadata["range"][1])
+
+
+_LIMIT_FIELDS = {f.name: f for f in fields(Limits)}
+
+
 @dataclass(frozen=True)
 class CodeOptions:
-    workers: int = 2  # default parallel runs in verify_batch
-    limits: Limits | None = None  # None: defaults + RLVR_CODE_* environment variables
+    """Sandbox limits (see `verifiers/_sandbox/limits.py`) and the batch parallelism. An ``RLVR_CODE_<NAME>``
+    environment variable overrides the option of that name; the value used is `CodeVerifier.limits` (recorded
+    in a run's env.json)."""
+
+    workers: int = option(2, "parallel sandbox runs in verify_batch (and judges kept ready)", low=1, high=256)
+    wall_seconds: float = _limit_option(_LIMIT_FIELDS["wall_seconds"])
+    cpu_seconds: int = _limit_option(_LIMIT_FIELDS["cpu_seconds"])
+    memory_bytes: int = _limit_option(_LIMIT_FIELDS["memory_bytes"])
+    output_bytes: int = _limit_option(_LIMIT_FIELDS["output_bytes"])
+    file_bytes: int = _limit_option(_LIMIT_FIELDS["file_bytes"])
+    tmp_bytes: int = _limit_option(_LIMIT_FIELDS["tmp_bytes"])
+    processes: int = _limit_option(_LIMIT_FIELDS["processes"])
+    open_files: int = _limit_option(_LIMIT_FIELDS["open_files"])
+
+    def limits(self) -> Limits:
+        """The sandbox limits: these options, then any ``RLVR_CODE_*`` environment override."""
+        return Limits.from_env(**{name: getattr(self, name) for name in _LIMIT_FIELDS}, env_wins=True)
 
 
 @register("code")
@@ -117,17 +140,14 @@ class CodeVerifier(Verifier):
 
     statuses = ("passed", "failed", "timeout", "memory", "output_limit", "crash", "format", "bad_reference",
                 "infra")
+    Options = CodeOptions
 
-    def __init__(self, workers: int = 2, limits: Limits | None = None, **limit_overrides):
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a positive integer, got {workers!r}")
-        if limits is not None and limit_overrides:
-            raise ValueError("give either limits=Limits(...) or individual limit keywords, not both")
-        self.options = CodeOptions(workers, limits or Limits.from_env(**limit_overrides))
-        self.limits = self.options.limits
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.limits = self.options.limits()
         self.counts: Counter = Counter()
         self._lock = threading.Lock()
-        self._sandbox = Sandbox(judges=workers, limits=self.limits)
+        self._sandbox = Sandbox(judges=self.options.workers, limits=self.limits)
 
     def check_reference(self, reference: str) -> str | None:
         try:

@@ -65,6 +65,7 @@ from fractions import Fraction
 
 from verifiers._math_extract import CONNECTIVES, extract_answer, normalize, plain_number, reference_answer
 from verifiers.base import Verdict, Verifier
+from verifiers.options import OptionError, option
 from verifiers.registry import register
 
 __all__ = ["MathVerifier", "MathOptions"]
@@ -72,24 +73,25 @@ __all__ = ["MathVerifier", "MathOptions"]
 
 @dataclass(frozen=True)
 class MathOptions:
-    timeout: float = 3.0  # seconds per pair on the slow path (worker killed past it)
-    workers: int = 2  # default size of the worker pool
+    timeout: float = option(3.0, "seconds per pair on the slow path; a worker past it is killed (status timeout)")
+    workers: int = option(2, "default size of the worker pool")
 
     def __post_init__(self):
         t = self.timeout
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or not 0 < t <= 3600:
-            raise ValueError(f"math verifier timeout must be a finite number of seconds in (0, 3600], got {t!r}: "
-                             "a zero, missing or infinite limit would let one answer hang training")
+            raise OptionError(f"math verifier timeout must be a finite number of seconds in (0, 3600], got {t!r}: "
+                              "a zero, missing or infinite limit would let one answer hang training")
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or not 1 <= self.workers <= 256:
-            raise ValueError(f"math verifier workers must be an integer in [1, 256], got {self.workers!r}")
+            raise OptionError(f"math verifier workers must be an integer in [1, 256], got {self.workers!r}")
 
 
 @register("math")
 class MathVerifier(Verifier):
     statuses = ("correct", "wrong", "no_answer", "unevaluated", "timeout", "bad_reference", "error")
+    Options = MathOptions
 
-    def __init__(self, timeout: float = 3.0, workers: int = 2):
-        self.options = MathOptions(timeout=timeout, workers=workers)
+    def __init__(self, **options):
+        super().__init__(**options)
         self.status_counts: Counter[str] = Counter()  # observability only; never read by `verify`
         self._pool = None
 

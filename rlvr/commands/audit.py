@@ -59,15 +59,14 @@ def run(args: argparse.Namespace) -> int:
         from rlvr.config import load_config
 
         cfg, _ = load_config(args.config)
-        verifier = get_verifier(cfg.verifier)
+        verifier = cfg.make_verifier()
         if cfg.task == "dataset":
             from rlvr.data import load_rows
 
             rows = [(i + 1, r["reference"]) for i, r in enumerate(load_rows(cfg, cfg.dataset_train_split))]
         else:
-            from rlvr.tasks import get_task
 
-            train, held = get_task(cfg.task).splits(cfg)
+            train, held = cfg.make_task().splits(cfg)
             rows = [(i + 1, r["reference"]) for i, r in enumerate(train + held)]
     else:
         verifier = get_verifier(args.verifier)

@@ -63,9 +63,8 @@ def run(args: argparse.Namespace) -> int:
     from rlvr.data import build_datasets
     from rlvr.evaluate import EvalSettings, evaluate
     from rlvr.jsonl import append_jsonl
-    from verifiers import get_verifier
 
-    verifier = get_verifier(cfg.verifier)
+    verifier = cfg.make_verifier()
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

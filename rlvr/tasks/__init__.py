@@ -3,12 +3,18 @@
 A task is one module in `rlvr/tasks/` with one decorated class (see `add.py`); modules here are imported on the
 first `get_task` / `list_tasks` call, never at import of `rlvr`::
 
+    @dataclass(frozen=True)
+    class AddOptions:
+        operand_max: int = option(99, "operands are drawn from 0..operand_max", low=1)
+
     @register_task("add")
     class AddTask(Task):
+        Options = AddOptions                  # config key `task_options` (see `verifiers/options.py`)
+        verifier = "math"                     # the default verifier when a config names none
         def splits(self, cfg): ...            # -> (train_rows, heldout_rows), rows = {"question", "reference"}
         def pretrain_text(self, cfg, rng): ... # -> (prompt, completion) of one pretraining example
 
-    train, heldout = get_task(cfg.task).splits(cfg)
+    train, heldout = get_task(cfg.task, cfg.task_options).splits(cfg)
 
 - Rows are deterministic in the config. The held-out split is fixed by the task's own split seed (not `cfg.seed`),
   so every RL seed is measured on the same benchmark; it is disjoint from training and never pretrained on.
@@ -25,16 +31,22 @@ import importlib
 import pkgutil
 import random
 
-__all__ = ["Task", "register_task", "get_task", "list_tasks"]
+from verifiers.options import NoOptions, build_options
+
+__all__ = ["Task", "register_task", "get_task", "get_task_class", "list_tasks"]
 
 _TASKS: dict[str, type] = {}
 
 
 class Task:
-    """Base class of procedural tasks."""
+    """Base class of procedural tasks. Options (config key `task_options`) are checked at construction."""
 
     name = ""
-    verifier = "math"  # the verifier that scores this task's references
+    verifier = "math"  # the default verifier of this task's references (config `verifier: null` picks it)
+    Options: type = NoOptions
+
+    def __init__(self, **options) -> None:
+        self.options = build_options(type(self).Options, options, f"task '{self.name}'")
 
     def splits(self, cfg) -> tuple[list[dict], list[dict]]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -65,12 +77,16 @@ def list_tasks() -> list[str]:
     return sorted(_TASKS)
 
 
-def get_task(name: str) -> Task:
-    """The procedural task registered as `name`; ValueError listing known names otherwise."""
+def get_task(name: str, options: dict | None = None) -> Task:
+    """The procedural task registered as `name`, with its `options`; ValueError listing known names otherwise."""
+    return get_task_class(name)(**(options or {}))
+
+
+def get_task_class(name: str) -> type[Task]:
     _load_builtin()
     if name not in _TASKS:
         close = difflib.get_close_matches(name, list(_TASKS), n=2)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
         raise ValueError(f"unknown task {name!r}. Known procedural tasks: {', '.join(sorted(_TASKS))}, "
                          f"or 'dataset' to read dataset_path.{hint}")
-    return _TASKS[name]()
+    return _TASKS[name]

@@ -1,4 +1,4 @@
-"""The procedural math task `add`: question "a+b=", reference str(a+b), operands 0..operand_max, `math` verifier.
+"""The procedural math task `add`: question "a+b=", reference str(a+b), operands 0..operand_max (task_options).
 
     train, heldout = get_task("add").splits(cfg)     # [{"question": "12+34=", "reference": "46"}, ...]
 
@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import functools
 import random
+from dataclasses import dataclass
 
 from rlvr.tasks import Task, register_task
+from verifiers.options import option
 
 SPLIT_SEED = 20261122  # fixed: the benchmark does not move with cfg.seed
 
@@ -42,25 +44,33 @@ def _row(a: int, b: int) -> dict:
     return {"question": f"{a}+{b}=", "reference": str(a + b)}
 
 
-def _draw_unheld(cfg, rng: random.Random) -> tuple[int, int]:
+def _draw_unheld(operand_max: int, heldout_size: int, rng: random.Random) -> tuple[int, int]:
     """A uniformly random (a, b) pair that is not held out."""
-    held, m = _heldout_set(cfg.operand_max, cfg.heldout_size), cfg.operand_max + 1
+    held, m = _heldout_set(operand_max, heldout_size), operand_max + 1
     while True:
         pair = (rng.randrange(m), rng.randrange(m))
         if pair not in held:
             return pair
 
 
+@dataclass(frozen=True)
+class AddOptions:
+    operand_max: int = option(99, "operands are drawn from 0..operand_max", low=1)
+    train_size: int = option(20000, "training problems (drawn with replacement from the non-held-out pairs)", low=1)
+
+
 @register_task("add")
 class AddTask(Task):
     verifier = "math"
+    Options = AddOptions
 
     def splits(self, cfg) -> tuple[list[dict], list[dict]]:
-        heldout = [_row(a, b) for a, b in heldout_pairs(cfg.operand_max, cfg.heldout_size)]
+        o = self.options
+        heldout = [_row(a, b) for a, b in heldout_pairs(o.operand_max, cfg.heldout_size)]
         rng = random.Random(cfg.seed)
-        return [_row(*_draw_unheld(cfg, rng)) for _ in range(cfg.train_size)], heldout
+        return [_row(*_draw_unheld(o.operand_max, cfg.heldout_size, rng)) for _ in range(o.train_size)], heldout
 
     def pretrain_text(self, cfg, rng: random.Random) -> tuple[str, str]:
-        a, b = _draw_unheld(cfg, rng)
+        a, b = _draw_unheld(self.options.operand_max, cfg.heldout_size, rng)
         completion = str(a + b) if rng.random() < cfg.pretrain_answer_fraction else str(a)
         return cfg.prompt_template.format(question=f"{a}+{b}="), completion

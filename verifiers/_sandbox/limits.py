@@ -56,8 +56,9 @@ class Limits:
             object.__setattr__(self, f.name, _check(f.name, getattr(self, f.name), f.type, f.metadata["range"]))
 
     @classmethod
-    def from_env(cls, environ=None, **overrides) -> Limits:
-        """Defaults, then ``RLVR_CODE_*`` environment variables, then explicit keyword `overrides`."""
+    def from_env(cls, environ=None, env_wins: bool = False, **overrides) -> Limits:
+        """Defaults, then ``RLVR_CODE_*`` environment variables, then explicit keyword `overrides`
+        (with `env_wins`: defaults, then `overrides`, then the environment)."""
         environ = os.environ if environ is None else environ
         values = {}
         for f in fields(cls):
@@ -67,7 +68,7 @@ class Limits:
         unknown = set(overrides) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown sandbox limit(s) {sorted(unknown)}; known: {[f.name for f in fields(cls)]}")
-        values.update(overrides)
+        values = {**values, **overrides} if not env_wins else {**overrides, **values}
         return cls(**values)
 
     def pack(self) -> bytes:
