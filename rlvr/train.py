@@ -177,10 +177,10 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, attempt: int):
     from rlvr.checkpoints import CompletionMarker
     from rlvr.compute import ComputeLedger, FlopsPerToken, flops_params, recomputes_old_logps
     from rlvr.data import build_datasets
+    from rlvr.eval_schedule import LogSpacedEvaluator
     from rlvr.evaluate import EvalSettings, evaluate
     from rlvr.pretrain import ensure_base_model
     from rlvr.reward import VerifierReward
-    from rlvr.schedule import LogSpacedEvaluator
     from rlvr.tracker import RunRecorder, SampleWriter
 
     hf_logging.disable_progress_bar()  # no "Writing model shards" bar at every checkpoint; ours is the only bar

@@ -4,8 +4,8 @@ extra (training-like) noise; several seeds are resampled as whole runs."""
 import numpy as np
 import pytest
 
-from rlvr.bootstrap import bootstrap, percentile_interval, resample
-from rlvr.scaling import Points, fit_loglinear
+from rlvr.analysis.bootstrap import bootstrap, percentile_interval, resample
+from rlvr.analysis.families import Points, fit_loglinear
 
 COMPUTE = np.logspace(10, 14, 9)
 TRUTH = 0.2 + 0.1 * (np.log10(COMPUTE) - 10)  # slope 0.1 per decade

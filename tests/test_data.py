@@ -42,7 +42,8 @@ def data_cfg(path, **kw):
 # --- procedural task ------------------------------------------------------------------------------------------
 
 def test_add_task_datasets():
-    cfg = ExperimentConfig(task_options={"train_size": 50}, heldout_size=8, eval_problems=8, prompt_template="Q: {question}")
+    cfg = ExperimentConfig(task_options={"train_size": 50}, heldout_size=8, eval_problems=8,
+                           prompt_template="Q: {question}")
     train, held = build_datasets(cfg, IntVerifier())
     assert (len(train), len(held)) == (50, 8)
     assert set(train.column_names) == {"prompt", "question", "reference"}

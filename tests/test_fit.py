@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from rlvr.fit import fit_runs, load_points
-from rlvr.scaling import Points, fit_loglinear, predict
+from rlvr.analysis.families import Points, fit_loglinear, predict
+from rlvr.analysis.fit import fit_runs, load_points
 
 COMPUTE = np.logspace(10, 14, 9)  # 4 decades, 9 points
 

@@ -49,7 +49,7 @@ def _report(runs, result) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from rlvr.fit import fit_runs, group_runs
+    from rlvr.analysis.fit import fit_runs, group_runs
     from rlvr.jsonl import write_json_atomic
     from rlvr.runfolder import list_run_dirs
 

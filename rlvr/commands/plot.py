@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from rlvr.plot import plot_runs
+    from rlvr.analysis.plots import plot_runs
     from rlvr.runfolder import list_run_dirs
 
     runs = list_run_dirs(args.runs)

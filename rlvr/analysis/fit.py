@@ -4,11 +4,12 @@
 
 Runs whose configs differ only in `seed` (and where they are written) form one group; their points are pooled
 and the bootstrap resamples whole runs, so the interval reflects the spread between seeds as well as each point's
-binomial noise. Per benchmark the result holds the three families of `rlvr.scaling`, the backtest, the best family
-(lowest backtest error), a one-sentence verdict (`rlvr.verdict`), the extrapolated compute to reach a target
+binomial noise. Per benchmark the result holds the three families of `rlvr.analysis.families`, the backtest,
+the best family (lowest backtest error), a one-sentence verdict (`rlvr.analysis.verdict`), the extrapolated
+compute to reach a target
 accuracy (by the best family, and `by_family` for all three, each with its bootstrap interval), the curvature of a
-quadratic in log C and a summary of the points. Sigmoid fitting is in `rlvr.sigmoid_fit`, the bootstrap in
-`rlvr.bootstrap`, the families and the backtest in `rlvr.scaling`.
+quadratic in log C and a summary of the points. Sigmoid fitting is in `rlvr.analysis.sigmoid`, the bootstrap in
+`rlvr.analysis.bootstrap`, the families and the backtest in `rlvr.analysis.families`.
 Too few points (fewer than 3 with compute > 0) or less than one decade of compute raise a ValueError with the
 reason; the CLI turns it into a one-line message and a non-zero exit.
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rlvr.bootstrap import percentile_interval
+from rlvr.analysis.bootstrap import percentile_interval
 from rlvr.jsonl import latest_per_key, read_jsonl
 
 __all__ = ["load_points", "fit_points", "fit_runs", "group_runs", "MIN_POINTS", "MIN_DECADES"]
@@ -49,7 +50,7 @@ def group_runs(run_dirs: list[Path]) -> list[list[Path]]:
 
 def load_points(run_dirs: list[Path]):
     """{benchmark: Points} pooled over `run_dirs` (the last attempt of each step wins)."""
-    from rlvr.scaling import Points
+    from rlvr.analysis.families import Points
 
     per_bench: dict[str, list[tuple[float, float, float, int]]] = defaultdict(list)
     for index, run in enumerate(run_dirs):
@@ -109,9 +110,9 @@ def _reach(family: str, point: dict, draws: list[dict], target: float) -> dict:
 
 def fit_points(p, bench: str = "heldout", target: float = 0.9, draws: int = DRAWS, seed: int = 0) -> dict:
     """The fit.json entry of one benchmark (see module docstring)."""
-    from rlvr.bootstrap import bootstrap
-    from rlvr.scaling import FAMILIES, FITTERS, backtest
-    from rlvr.verdict import verdict
+    from rlvr.analysis.bootstrap import bootstrap
+    from rlvr.analysis.families import FAMILIES, FITTERS, backtest
+    from rlvr.analysis.verdict import verdict
 
     _check_enough(p, bench)
     rng = np.random.default_rng(seed)

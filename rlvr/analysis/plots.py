@@ -25,7 +25,7 @@ FAMILY_STYLE = {"loglinear": ("log-linear", "-"), "sigmoid": ("sigmoid", "-."),
 
 
 def _label(runs: list[Path], all_groups: list[list[Path]]) -> str:
-    from rlvr.fit import _config
+    from rlvr.analysis.fit import _config
 
     if len(all_groups) == 1:
         cfg = _config(runs[0])
@@ -46,9 +46,9 @@ def _accuracy_figure(groups, bench: str, fits: list[dict], out: Path, show_famil
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rlvr.bootstrap import bootstrap
-    from rlvr.fit import load_points
-    from rlvr.scaling import predict
+    from rlvr.analysis.bootstrap import bootstrap
+    from rlvr.analysis.families import predict
+    from rlvr.analysis.fit import load_points
 
     fig, ax = plt.subplots(figsize=(12, 5.5), dpi=120)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -181,7 +181,7 @@ def plot_runs(run_dirs: list[Path], out_dir: Path, families: bool = True) -> lis
     """Write the PNGs for `run_dirs` into `out_dir`; returns their paths."""
     import json
 
-    from rlvr.fit import group_runs, load_points
+    from rlvr.analysis.fit import group_runs, load_points
 
     groups = group_runs(run_dirs)
     fits = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlvr.scaling import FITTERS, Points, dispersion
+from rlvr.analysis.families import FITTERS, Points, dispersion
 
 __all__ = ["resample", "bootstrap", "percentile_interval"]
 

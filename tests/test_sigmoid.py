@@ -4,8 +4,8 @@ prediction that hedges when the data do not pin the ceiling."""
 import numpy as np
 import pytest
 
-from rlvr.scaling import Points
-from rlvr.sigmoid_fit import fit_sigmoid, predict_profile, sigmoid
+from rlvr.analysis.families import Points
+from rlvr.analysis.sigmoid import fit_sigmoid, predict_profile, sigmoid
 
 COMPUTE = np.r_[0.0, np.logspace(10, 14, 9)]
 

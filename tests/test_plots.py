@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from rlvr.plot import plot_runs
+from rlvr.analysis.plots import plot_runs
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -4,8 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from rlvr.eval_schedule import LogSpacedEvaluator, log_bucket
 from rlvr.jsonl import append_jsonl, read_jsonl
-from rlvr.schedule import LogSpacedEvaluator, log_bucket
 
 
 @pytest.mark.parametrize("compute, bucket", [(1.0, 0), (2.0, 0), (2.16, 1), (10.0, 3), (99.0, 5), (100.0, 6)])

@@ -1,4 +1,4 @@
-"""The verdict: one plain sentence on the log-linear claim for one benchmark's fits (see `rlvr.fit`).
+"""The verdict: one plain sentence on the log-linear claim for one benchmark's fits (see `rlvr.analysis.fit`).
 
     verdict(entry, target=0.9)   # "Log-linear holds over the measured 4.0 decades: +0.100 pass@1 per 10x ..."
 
@@ -12,7 +12,7 @@ Decision, in order:
 4. Otherwise log-linear holds over the measured range (slope with its interval).
 Each sentence ends with the compute extrapolated to reach the target accuracy, by the family that backtests best,
 with its 95% interval, or says why there is none (already reached, ceiling below target).
-Too few points or too little range never reach this function: `rlvr.fit` raises before fitting.
+Too few points or too little range never reach this function: `rlvr.analysis.fit` raises before fitting.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rlvr.sigmoid_fit import binomial_weights, fit_sigmoid, predict_profile, sigmoid
+from rlvr.analysis.sigmoid import binomial_weights, fit_sigmoid, predict_profile, sigmoid
 
 __all__ = ["Points", "fit_loglinear", "fit_sigmoid", "fit_powerlaw", "fit_quadratic", "predict", "backtest",
            "dispersion", "FAMILIES", "FITTERS"]

@@ -110,7 +110,7 @@ def _setup(p):
 
 
 def fit_sigmoid(p, polish: bool = True, max_nfev: int = 200) -> dict:
-    """Weighted least-squares sigmoid through `p` (a `rlvr.scaling.Points`): grid + closed form, then polished."""
+    """Weighted least-squares sigmoid through `p` (a `families.Points`): grid + closed form, then polished."""
     x, w, b, lc = _setup(p)
     r0, a, chi2 = _solve_linear(_share(p.compute, b, lc), p.acc, w)
     i = int(np.argmin(chi2))
