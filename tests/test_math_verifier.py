@@ -301,7 +301,7 @@ def test_async_caller_gets_the_same_verdict(v):
 
 def test_internal_error_is_surfaced_not_zero(monkeypatch):
     """B21: a crash inside the judge is status error with reward None, never a silent 0."""
-    from verifiers import _math_pool
+    from verifiers._math import pool as _math_pool
 
     verifier = get_verifier("math")
     try:
@@ -346,7 +346,7 @@ def test_internal_error_in_the_fast_path_is_surfaced_and_counted(monkeypatch):
 
 
 def test_internal_error_in_a_worker_is_error_not_zero():
-    from verifiers._math_worker import _handle
+    from verifiers._math.worker import _handle
 
     def broken(a, b):
         raise KeyError("boom")

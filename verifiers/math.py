@@ -41,9 +41,9 @@ Equality is mathematical and exact:
   bits are not evaluated: wrong (or ``bad_reference`` in a reference).
 
 Safety. Model text is never passed to ``eval``, ``sympify`` or ``parse_expr``: the slow path tokenizes it with
-a whitelist grammar and builds sympy objects by constructor calls (`verifiers/_math_grammar.py`); anything outside
+a whitelist grammar and builds sympy objects by constructor calls (`verifiers/_math/grammar.py`); anything outside
 the grammar is a wrong answer. Plain numbers are decided in-process with `fractions`, without importing sympy.
-Everything else runs in worker processes (`verifiers/_math_pool.py`) that the parent kills and replaces when they
+Everything else runs in worker processes (`verifiers/_math/pool.py`) that the parent kills and replaces when they
 overrun `timeout` seconds (status ``timeout``, reward 0), so the limit holds from any thread or process and
 inside async code, and workers are recycled so no input can change later verdicts. Nesting depth, token count,
 power sizes and worker memory are capped.
@@ -63,7 +63,7 @@ from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verifiers._math_extract import CONNECTIVES, extract_answer, normalize, plain_number, reference_answer
+from verifiers._math.extract import CONNECTIVES, extract_answer, normalize, plain_number, reference_answer
 from verifiers.base import Verdict, Verifier
 from verifiers.options import OptionError, option
 from verifiers.registry import register
@@ -98,7 +98,7 @@ class MathVerifier(Verifier):
     @property
     def pool(self):
         if self._pool is None:
-            from verifiers._math_pool import WorkerPool
+            from verifiers._math.pool import WorkerPool
 
             self._pool = WorkerPool(self.options.workers, self.options.timeout)
         return self._pool

@@ -1,6 +1,6 @@
 """The worker-process side of the `math` verifier's slow path: read jobs, judge them, write results.
 
-Started by `verifiers/_math_pool.py` as ``python -c <boot>`` (never a fork of the caller, never
+Started by `verifiers/_math/pool.py` as ``python -c <boot>`` (never a fork of the caller, never
 ``multiprocessing``, which would re-import the caller's ``__main__``). The protocol is one JSON array per line:
 
     stdin:  ["judge", answer, reference]  or  ["check", reference, ""]
@@ -46,7 +46,7 @@ def main() -> None:
     sys.set_int_max_str_digits(0)  # big integers are legitimate answers (B13); this process only compares
     sys.setrecursionlimit(10_000)
     _limit_memory()
-    from verifiers._math_compare import check_reference, judge
+    from verifiers._math.compare import check_reference, judge
 
     out = sys.stdout
     out.write('"ready"\n')

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from verifiers._math_grammar import ParseError, TooLarge, Unevaluated, parse
+from verifiers._math.grammar import ParseError, TooLarge, Unevaluated, parse
 
 __all__ = ["judge", "check_reference"]
 

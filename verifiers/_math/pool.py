@@ -26,14 +26,14 @@ __all__ = ["WorkerPool", "STARTUP_SECONDS"]
 
 STARTUP_SECONDS = 60.0  # generous: a worker imports sympy, which is slow on a loaded machine
 MAX_JOBS_PER_WORKER = 500
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-# A stub `verifiers` package: the worker imports only the math modules, not every registered verifier.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # verifiers/
+# A stub `verifiers` package: the worker imports only `verifiers._math`, not every registered verifier.
 _BOOT = "\n".join([
     "import sys, types",
     "package = types.ModuleType('verifiers')",
     f"package.__path__ = [{_PACKAGE_DIR!r}]",
     "sys.modules['verifiers'] = package",
-    "from verifiers._math_worker import main",
+    "from verifiers._math.worker import main",
     "main()",
 ])
 

@@ -22,7 +22,7 @@ import math
 
 import sympy as sp
 
-from verifiers._math_tokens import ParseError, TooLarge, Unevaluated, tokenize
+from verifiers._math.tokens import ParseError, TooLarge, Unevaluated, tokenize
 
 __all__ = ["parse", "ParseError", "Unevaluated", "TooLarge"]
 

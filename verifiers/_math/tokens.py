@@ -2,7 +2,7 @@
 
 Pure Python (no sympy). Anything outside the whitelist raises `ParseError`; commands that restate an operation
 instead of evaluating it (``\\int``, ``\\sum``, ``\\lim``, ``\\binom``, derivatives, ``\\bmod``...) raise
-`Unevaluated`. Used by `verifiers/_math_grammar.py`, which turns the tokens into sympy objects.
+`Unevaluated`. Used by `verifiers/_math/grammar.py`, which turns the tokens into sympy objects.
 """
 
 from __future__ import annotations
