@@ -27,7 +27,7 @@ from rlvr.yamlio import dump_yaml, load_yaml, parse_scalar
 from verifiers.options import OptionError, coerce_value
 
 __all__ = ["ExperimentConfig", "load_config", "config_from_dict", "config_hash", "dump_config", "parse_overrides",
-           "PRETRAIN_KEYS", "config_help", "plugin_help"]
+           "PRETRAIN_KEYS", "config_help", "plugin_help", "option_defaults"]
 
 
 def _f(default, help_: str, **kw):
@@ -303,6 +303,16 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> tuple[E
             merged[key] = {**values[key], **override_values[key]}
     cfg = config_from_dict(merged, source=str(path))
     return cfg, override_values
+
+
+def option_defaults(cfg: ExperimentConfig) -> dict[str, dict]:
+    """The default options of the configured task and verifier: {"task_options": {...}, "verifier_options": {...}}."""
+    from verifiers import get_verifier_class
+    from verifiers.options import NoOptions, options_to_dict
+
+    task_cls = _task_class(cfg.task)
+    return {"task_options": options_to_dict((task_cls.Options if task_cls else NoOptions)()),
+            "verifier_options": options_to_dict(get_verifier_class(cfg.verifier).Options())}
 
 
 def config_hash(values: dict, keys: typing.Iterable[str] | None = None) -> str:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from pathlib import Path
 
 from transformers import TrainerCallback
 
-from rlvr.jsonl import append_jsonl, latest_per_key, read_jsonl
+from rlvr.jsonl import latest_per_key
+from rlvr.runfolder import EVALS, RunFolder
 
 __all__ = ["log_bucket", "LogSpacedEvaluator"]
 
@@ -36,12 +36,12 @@ class LogSpacedEvaluator(TrainerCallback):
     Must be registered after the compute ledger (it reads ``compute/flops`` from the log).
     """
 
-    def __init__(self, run_dir: Path, benchmark: str, points_per_decade: int, ks: tuple[int, ...],
-                 evaluate_fn: Callable, attempt: int, is_main: bool = True):
-        self.path = Path(run_dir) / "evals.jsonl"
+    def __init__(self, run: RunFolder, benchmark: str, points_per_decade: int, ks: tuple[int, ...],
+                 evaluate_fn: Callable, is_main: bool = True):
+        self.run = run
         self.benchmark, self.ppd, self.ks = benchmark, points_per_decade, tuple(ks)
-        self.evaluate_fn, self.attempt, self.is_main = evaluate_fn, attempt, is_main
-        self.rows = [r for r in latest_per_key(read_jsonl(self.path), ("step", "benchmark"))
+        self.evaluate_fn, self.is_main = evaluate_fn, is_main
+        self.rows = [r for r in latest_per_key(run.read(EVALS), ("step", "benchmark"))
                      if r.get("benchmark") == benchmark]
 
     def _has_step(self, step: int) -> bool:
@@ -60,8 +60,7 @@ class LogSpacedEvaluator(TrainerCallback):
     def _run(self, step: int, flops: float, model, tokenizer) -> dict:
         result = self.evaluate_fn(model, tokenizer)
         row = result.row(step=step, compute_flops=flops, benchmark=self.benchmark, ks=self.ks)
-        row["attempt"] = self.attempt
-        append_jsonl(self.path, row)
+        self.run.append(EVALS, row)
         self.rows.append(row)
         k_text = " ".join(f"pass@{k}={v:.3f}" for k, v in row["pass@k"].items())
         logger.info("eval step %d compute %.3g FLOPs: pass@1=%.3f %s (%.1fs)", step, flops, row["pass@1"], k_text,

@@ -1,7 +1,7 @@
 """Held-out benchmark evaluation: sample n completions per problem, score with the verifier, pass@1 and pass@k.
 
-    result = evaluate(model, tokenizer, heldout_rows, verifier, EvalSettings(samples_per_problem=8, k=(8,)))
-    result.row(step=0, compute_flops=0.0, benchmark="add_heldout")   # one evals.jsonl line
+    result = evaluate(model, tokenizer, heldout_rows, verifier, EvalSettings(samples_per_problem=8))
+    result.row(step=0, compute_flops=0.0, benchmark="add_heldout", ks=(8,))   # one evals.jsonl line
 
 pass@1 is the mean over problems of the fraction of correct samples; pass@k is the unbiased estimator of
 Chen et al. (2021) (`rlvr.passk`). A sample the verifier cannot score (reward None) counts as not correct and is
@@ -26,7 +26,6 @@ __all__ = ["EvalSettings", "EvalResult", "evaluate", "sample_completions"]
 @dataclass(frozen=True)
 class EvalSettings:
     samples_per_problem: int = 8
-    k: tuple[int, ...] = (8,)
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 8

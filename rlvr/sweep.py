@@ -67,10 +67,10 @@ class Sweep:
         return load_config(self.base, point.argv(self.base)[3:])
 
     def run_dir(self, point: SweepPoint) -> Path:
-        from rlvr.runfolder import find_or_name_run_dir
+        from rlvr.runfolder import RunFolder
 
         cfg, overrides = self.config(point)
-        return find_or_name_run_dir(cfg, overrides)
+        return RunFolder.for_config(cfg, overrides).path
 
     def run_point(self, point: SweepPoint) -> int:
         """Run one point in a subprocess (resuming if interrupted); returns its exit status."""

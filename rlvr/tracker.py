@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
 
-from rlvr.jsonl import append_jsonl
+from rlvr.runfolder import METRICS, SAMPLES, RunFolder
 
 __all__ = ["RunRecorder", "SampleWriter"]
 
@@ -25,8 +24,8 @@ __all__ = ["RunRecorder", "SampleWriter"]
 class SampleWriter:
     """Appends up to `per_batch` rows per reward batch to samples.jsonl, at most `cap` rows in total."""
 
-    def __init__(self, path: Path, cap: int, per_batch: int, already: int = 0, is_main: bool = True):
-        self.path, self.cap, self.per_batch, self.written, self.is_main = path, cap, per_batch, already, is_main
+    def __init__(self, run: RunFolder, cap: int, per_batch: int, already: int = 0, is_main: bool = True):
+        self.run, self.cap, self.per_batch, self.written, self.is_main = run, cap, per_batch, already, is_main
         self.step = 0
 
     def __call__(self, batch: dict) -> None:
@@ -38,17 +37,17 @@ class SampleWriter:
         rows = [{"step": self.step, "prompt": batch["prompts"][i], "completion": batch["completions"][i],
                  "reference": batch["references"][i], "reward": batch["rewards"][i], "status": batch["statuses"][i]}
                 for i in picks]
-        append_jsonl(self.path, rows)
+        self.run.append(SAMPLES, rows)
         self.written += take
 
 
 class RunRecorder(TrainerCallback):
     """Writes one strict-JSON metrics line per logged step and drives the progress bar."""
 
-    def __init__(self, run_dir: Path, run_id: str, attempt: int, wall_offset: float = 0.0,
-                 samples: SampleWriter | None = None, reward_name: str = "reward"):
-        self.path = Path(run_dir) / "metrics.jsonl"
-        self.run_id, self.attempt, self.wall_offset = run_id, attempt, wall_offset
+    def __init__(self, run: RunFolder, wall_offset: float = 0.0, samples: SampleWriter | None = None,
+                 reward_name: str = "reward"):
+        self.run = run
+        self.run_id, self.attempt, self.wall_offset = run.name, run.attempt, wall_offset
         self.samples = samples
         self.reward_name = reward_name
         self.t_start = time.time()
@@ -80,7 +79,7 @@ class RunRecorder(TrainerCallback):
         reward_seconds = logs.get("time/reward_seconds")
         if isinstance(reward_seconds, (int, float)) and step_seconds > 0:
             row["time/reward_fraction"] = reward_seconds / step_seconds
-        append_jsonl(self.path, row)
+        self.run.append(METRICS, row)
         self.last_row = row
         self.t_last, self.step_last = now, state.global_step
         if self.bar is not None:

@@ -12,6 +12,7 @@ summary.json is written last.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -19,11 +20,10 @@ from pathlib import Path
 
 from rlvr.config import ExperimentConfig
 from rlvr.errors import UserError
-from rlvr.jsonl import append_jsonl, read_jsonl, repair_jsonl, write_json_atomic
 from rlvr.preemption import GracefulStop
-from rlvr.runfolder import CONFIG, SUMMARY, find_or_name_run_dir, identity_hash, is_complete
+from rlvr.runfolder import EVENTS, METRICS, SAMPLES, RunFolder
 
-__all__ = ["train", "prepare_run_dir", "grpo_args", "Preempted"]
+__all__ = ["train", "grpo_args", "Preempted"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,57 +40,6 @@ def _has_cuda() -> bool:
 
 def _is_main() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
-
-
-def check_same_config(cfg: ExperimentConfig, run_dir: Path) -> None:
-    """Refuse a run folder whose config.yaml describes a different experiment (D7)."""
-    from rlvr.config import config_from_dict
-    from rlvr.yamlio import load_yaml
-
-    config_path = run_dir / CONFIG
-    if not config_path.exists():
-        return
-    try:
-        old = config_from_dict(load_yaml(config_path.read_text(), str(config_path)), str(config_path))
-    except ValueError as err:
-        raise UserError(f"run folder {run_dir} has an unreadable {CONFIG} ({err}); pick another run_dir") from None
-    if identity_hash(old) != identity_hash(cfg):
-        diff = sorted(k for k, v in cfg.to_dict().items()
-                      if old.to_dict().get(k) != v and k not in ("output_dir", "run_dir", "cache_dir"))
-        raise UserError(f"run folder {run_dir} holds a run of a different config (differs in: {', '.join(diff)}). "
-                        "Refusing to mix runs; pass another --run_dir, or delete that folder to start over.")
-
-
-def prepare_run_dir(cfg: ExperimentConfig, run_dir: Path) -> int:
-    """Create or check the run folder; returns this attempt's number (1 for a fresh run)."""
-    from rlvr.config import dump_config
-
-    check_same_config(cfg, run_dir)
-    config_path = run_dir / CONFIG
-    if not config_path.exists() and run_dir.exists() and any(run_dir.iterdir()):
-        raise UserError(f"run folder {run_dir} exists and is not an rlvr run (no {CONFIG}); choose another run_dir")
-    if not _is_main():
-        return 0
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("metrics.jsonl", "evals.jsonl", "samples.jsonl"):
-        repair_jsonl(run_dir / name)  # drop a line torn by a kill, so appends start clean
-    attempts = [r.get("attempt", 0) for r in read_jsonl(run_dir / "metrics.jsonl")]
-    attempt = max(attempts, default=0) + 1
-    if not config_path.exists():
-        tmp = run_dir / f".{CONFIG}.tmp"
-        tmp.write_text(dump_config(cfg))
-        os.replace(tmp, config_path)
-    from rlvr.env_info import collect_env
-
-    env_path = run_dir / "env.json"
-    env = collect_env()
-    if env_path.exists():  # keep the first attempt's record, add this one
-        import json
-
-        first = json.loads(env_path.read_text())
-        env = {**first, "resumes": [*first.get("resumes", []), {**env, "attempt": attempt}]}
-    write_json_atomic(env_path, env)
-    return attempt
 
 
 def grpo_args(cfg: ExperimentConfig, output_dir: Path):
@@ -122,25 +71,29 @@ def grpo_args(cfg: ExperimentConfig, output_dir: Path):
 
 def train(cfg: ExperimentConfig, overrides: dict | None = None) -> Path:
     """Run (or resume, or recognise as complete) the GRPO experiment `cfg`. Returns its run folder."""
-    run_dir = find_or_name_run_dir(cfg, overrides)
-    if is_complete(run_dir):
-        check_same_config(cfg, run_dir)
-        logger.info("run %s is complete (summary.json exists); nothing to do", run_dir)
-        return run_dir
-    attempt = prepare_run_dir(cfg, run_dir)
+    run = RunFolder.for_config(cfg, overrides)
+    if run.is_complete():
+        run.check_config(cfg)
+        logger.info("run %s is complete (summary.json exists); nothing to do", run.path)
+        return run.path
+    with run.writer(cfg, is_main=_is_main()):
+        _train_attempt(cfg, run)
+    return run.path
+
+
+def _train_attempt(cfg: ExperimentConfig, run: RunFolder) -> None:
     t_start = time.time()
-    trainer, ledger, reward_fn, recorder, evaluator = build_trainer(cfg, run_dir, attempt)
+    trainer, ledger, reward_fn, recorder, evaluator = build_trainer(cfg, run)
 
     from rlvr.checkpoints import newest_complete, remove_incomplete
 
-    ckpt_dir = run_dir / "checkpoints"
-    removed = remove_incomplete(ckpt_dir)
+    removed = remove_incomplete(run.checkpoints)
     if removed:
         logger.warning("ignored %d interrupted checkpoint save(s): %s", len(removed), [p.name for p in removed])
-    resume_from = newest_complete(ckpt_dir)
+    resume_from = newest_complete(run.checkpoints)
     if resume_from is not None:
         ledger.load(resume_from)
-        logger.info("resuming %s from %s (attempt %d)", run_dir, resume_from.name, attempt)
+        logger.info("resuming %s from %s (attempt %d)", run.path, resume_from.name, run.attempt)
     stop = GracefulStop().install()
     trainer.add_callback(stop)
     try:
@@ -149,12 +102,11 @@ def train(cfg: ExperimentConfig, overrides: dict | None = None) -> Path:
         stop.uninstall()
     if stop.received is not None:
         if _is_main():
-            append_jsonl(run_dir / "metrics.jsonl", {"event": "preempted", "step": trainer.state.global_step,
-                                                     "attempt": attempt, "signal": stop.received})
-        raise Preempted(run_dir, trainer.state.global_step, stop.exit_code)
+            run.append(EVENTS, {"event": "preempted", "step": trainer.state.global_step, "signal": stop.received})
+        raise Preempted(run.path, trainer.state.global_step, stop.exit_code)
     if _is_main():
-        _write_summary(cfg, run_dir, trainer, ledger, reward_fn, recorder, evaluator, time.time() - t_start)
-    return run_dir
+        run.write_summary(_summary(cfg, run, trainer, ledger, reward_fn, recorder, evaluator,
+                                   time.time() - t_start))
 
 
 class Preempted(Exception):
@@ -166,7 +118,7 @@ class Preempted(Exception):
         self.run_dir, self.step, self.exit_code = run_dir, step, exit_code
 
 
-def build_trainer(cfg: ExperimentConfig, run_dir: Path, attempt: int):
+def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     """Model, tokenizer, datasets, reward and callbacks, wired into a GRPOTrainer."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -174,11 +126,12 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, attempt: int):
     from transformers.utils import logging as hf_logging
     from trl import GRPOTrainer
 
+    from rlvr.benchmarks import build_benchmarks
     from rlvr.checkpoints import CompletionMarker
     from rlvr.compute import ComputeLedger, FlopsPerToken, flops_params, recomputes_old_logps
     from rlvr.data import build_datasets
     from rlvr.eval_schedule import LogSpacedEvaluator
-    from rlvr.evaluate import EvalSettings, evaluate
+    from rlvr.evaluate import evaluate
     from rlvr.pretrain import ensure_base_model
     from rlvr.reward import VerifierReward
     from rlvr.tracker import RunRecorder, SampleWriter
@@ -192,11 +145,12 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, attempt: int):
         tokenizer.pad_token = tokenizer.eos_token
     train_ds, heldout_ds = build_datasets(cfg, verifier, tokenizer)  # fail fast, before loading weights
     model = AutoModelForCausalLM.from_pretrained(model_path)
-    args = grpo_args(cfg, run_dir / "checkpoints")
+    args = grpo_args(cfg, run.checkpoints)
+    if getattr(verifier, "limits", None) is not None and _is_main():  # after RLVR_CODE_* environment overrides
+        run.note_env("verifier_limits", dataclasses.asdict(verifier.limits))
 
     is_main = _is_main()
-    prior_samples = len(read_jsonl(run_dir / "samples.jsonl"))
-    samples = SampleWriter(run_dir / "samples.jsonl", cfg.samples_cap, cfg.samples_per_step, prior_samples, is_main)
+    samples = SampleWriter(run, cfg.samples_cap, cfg.samples_per_step, len(run.read(SAMPLES)), is_main)
     reward_fn = VerifierReward(verifier, "reference", workers=cfg.reward_workers, on_batch=samples)
 
     n_params = flops_params(model)
@@ -206,18 +160,12 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, attempt: int):
                              args.use_vllm, getattr(args, "vllm_importance_sampling_correction", True)),
         cfg.beta)
     ledger = ComputeLedger(per_token, n_params)
-    prior_metrics = read_jsonl(run_dir / "metrics.jsonl")
-    wall_offset = max((r.get("time/wall", 0.0) for r in prior_metrics), default=0.0)
-    recorder = RunRecorder(run_dir, run_dir.name, attempt, wall_offset, samples)
-    eval_rows = [heldout_ds[i] for i in range(min(cfg.eval_problems, len(heldout_ds)))]
-    settings = EvalSettings(samples_per_problem=cfg.eval_samples_per_problem, k=tuple(cfg.eval_k),
-                            temperature=cfg.eval_temperature, top_p=1.0,
-                            max_new_tokens=cfg.eval_max_new_tokens or cfg.max_completion_length,
-                            batch_size=cfg.eval_batch_size, seed=cfg.seed, workers=cfg.reward_workers)
+    wall_offset = max((r.get("time/wall", 0.0) for r in run.read(METRICS)), default=0.0)
+    recorder = RunRecorder(run, wall_offset, samples)
+    (bench,) = build_benchmarks(cfg, verifier, heldout_ds)
     evaluator = LogSpacedEvaluator(
-        run_dir, benchmark=f"{cfg.task if cfg.task != 'dataset' else 'dataset'}_heldout",
-        points_per_decade=cfg.eval_points_per_decade, ks=tuple(cfg.eval_k),
-        evaluate_fn=lambda m, tok: evaluate(m, tok, eval_rows, verifier, settings), attempt=attempt, is_main=is_main)
+        run, benchmark=bench.name, points_per_decade=cfg.eval_points_per_decade, ks=bench.ks,
+        evaluate_fn=lambda m, tok: evaluate(m, tok, bench.rows, bench.verifier, bench.settings), is_main=is_main)
     trainer = GRPOTrainer(model=model, reward_funcs=[reward_fn], args=args, train_dataset=train_ds,
                           processing_class=tokenizer)
     for default in (ProgressCallback, PrinterCallback):  # our recorder owns the terminal (one bar, no dict dumps)
@@ -230,12 +178,12 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, attempt: int):
     return trainer, ledger, reward_fn, recorder, evaluator
 
 
-def _write_summary(cfg, run_dir, trainer, ledger, reward_fn, recorder, evaluator, seconds) -> None:
+def _summary(cfg, run, trainer, ledger, reward_fn, recorder, evaluator, seconds) -> dict:
     evals = sorted(evaluator.rows, key=lambda r: r["step"])
     base = next((r for r in evals if r["compute_flops"] == 0), None)
     final = evals[-1] if evals else None
-    summary = {
-        "run_id": run_dir.name, "experiment": cfg.experiment, "seed": cfg.seed,
+    return {
+        "run_id": run.name, "experiment": cfg.experiment, "seed": cfg.seed,
         "steps": trainer.state.global_step, "compute_flops": ledger.flops,
         "compute_flops_generate": ledger.flops_generate, "compute_flops_train": ledger.flops_train,
         "tokens": ledger.tokens, "n_params_flops": ledger.n_params,
@@ -247,4 +195,3 @@ def _write_summary(cfg, run_dir, trainer, ledger, reward_fn, recorder, evaluator
         "seconds_this_attempt": round(seconds, 1),
         "time_wall": recorder.last_row.get("time/wall"),
     }
-    write_json_atomic(run_dir / SUMMARY, summary)

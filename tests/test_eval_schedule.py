@@ -6,6 +6,7 @@ import pytest
 
 from rlvr.eval_schedule import LogSpacedEvaluator, log_bucket
 from rlvr.jsonl import append_jsonl, read_jsonl
+from rlvr.runfolder import RunFolder
 
 
 @pytest.mark.parametrize("compute, bucket", [(1.0, 0), (2.0, 0), (2.16, 1), (10.0, 3), (99.0, 5), (100.0, 6)])
@@ -34,8 +35,10 @@ def drive(evaluator, steps, per_step_flops, max_steps):
 
 
 def make(tmp_path, calls):
-    return LogSpacedEvaluator(tmp_path, "add_heldout", points_per_decade=3, ks=(8,),
-                              evaluate_fn=lambda m, t: calls.append(1) or FakeResult(), attempt=1)
+    run = RunFolder(tmp_path)
+    run.attempt = 1
+    return LogSpacedEvaluator(run, "add_heldout", points_per_decade=3, ks=(8,),
+                              evaluate_fn=lambda m, t: calls.append(1) or FakeResult())
 
 
 def test_points_are_log_spaced_with_base_and_final(tmp_path):

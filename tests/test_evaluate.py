@@ -40,7 +40,7 @@ def test_samples_shape_and_determinism(model_and_tokenizer):
 def test_row_has_design_fields_and_counts_unscored(model_and_tokenizer):
     model, tok = model_and_tokenizer
     rows = [{"prompt": "1+1=", "reference": "2"}, {"prompt": "2+2=", "reference": "?"}]
-    result = evaluate(model, tok, rows, ContainsDigit(), EvalSettings(samples_per_problem=4, k=(2, 4),
+    result = evaluate(model, tok, rows, ContainsDigit(), EvalSettings(samples_per_problem=4,
                                                                        max_new_tokens=4))
     row = result.row(step=7, compute_flops=1e9, benchmark="toy", ks=(2, 4))
     for key in ("step", "compute_flops", "benchmark", "pass@1", "n", "pass@k", "samples_per_problem",

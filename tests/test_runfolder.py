@@ -3,7 +3,11 @@
 import pytest
 
 from rlvr.config import config_from_dict
-from rlvr.runfolder import find_or_name_run_dir, identity_hash, is_complete, list_run_dirs
+from rlvr.runfolder import RunFolder, identity_hash, list_run_dirs
+
+
+def find_or_name_run_dir(cfg, overrides=None):
+    return RunFolder.for_config(cfg, overrides).path
 
 
 def test_name_has_experiment_overrides_seed_and_hash(tmp_path):
@@ -35,9 +39,9 @@ def test_explicit_run_dir_wins(tmp_path):
 
 
 def test_complete_means_summary_exists(tmp_path):
-    assert not is_complete(tmp_path)
+    assert not RunFolder(tmp_path).is_complete()
     (tmp_path / "summary.json").write_text("{}")
-    assert is_complete(tmp_path)
+    assert RunFolder(tmp_path).is_complete()
 
 
 def test_list_run_dirs_expands_parents_and_rejects_others(tmp_path):

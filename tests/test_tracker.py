@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 from rlvr.jsonl import read_jsonl
+from rlvr.runfolder import RunFolder
 from rlvr.tracker import RunRecorder, SampleWriter
 
 
@@ -13,7 +14,7 @@ def batch(n):
 
 
 def test_samples_are_capped_and_spread_over_prompts(tmp_path):
-    writer = SampleWriter(tmp_path / "samples.jsonl", cap=6, per_batch=4, already=0)
+    writer = SampleWriter(RunFolder(tmp_path), cap=6, per_batch=4, already=0)
     for _ in range(3):
         writer(batch(16))
     rows = read_jsonl(tmp_path / "samples.jsonl")
@@ -23,13 +24,16 @@ def test_samples_are_capped_and_spread_over_prompts(tmp_path):
 
 
 def test_samples_cap_counts_rows_from_earlier_attempts(tmp_path):
-    writer = SampleWriter(tmp_path / "samples.jsonl", cap=6, per_batch=4, already=6)
+    writer = SampleWriter(RunFolder(tmp_path), cap=6, per_batch=4, already=6)
     writer(batch(8))
     assert read_jsonl(tmp_path / "samples.jsonl") == []
 
 
 def test_recorder_writes_one_row_per_log_with_identity(tmp_path):
-    rec = RunRecorder(tmp_path, "run-x", attempt=2, wall_offset=100.0)
+    run = RunFolder(tmp_path / "run-x")
+    run.path.mkdir()
+    run.attempt = 2
+    rec = RunRecorder(run, wall_offset=100.0)
     state = SimpleNamespace(global_step=0, max_steps=3, is_world_process_zero=True)
     rec.on_train_begin(None, state, None)
     for step in (1, 2):
@@ -38,7 +42,7 @@ def test_recorder_writes_one_row_per_log_with_identity(tmp_path):
                                            "time/reward_seconds": 0.0})
     rec.on_log(None, state, None, logs={"train_runtime": 1.0})  # final summary log: not a step row
     rec.on_train_end(None, state, None)
-    rows = read_jsonl(tmp_path / "metrics.jsonl")
+    rows = read_jsonl(run.path / "metrics.jsonl")
     assert [r["step"] for r in rows] == [1, 2]
     assert all(r["run_id"] == "run-x" and r["attempt"] == 2 and r["time/wall"] >= 100.0 for r in rows)
     assert rows[0]["loss"] is None and rows[0]["nonfinite"] == ["loss"]

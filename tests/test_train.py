@@ -33,12 +33,15 @@ def smoke(workdir: Path, *extra: str):
 
 
 def test_two_grpo_steps_change_parameters_and_count_flops(workdir):
-    from rlvr.train import build_trainer, prepare_run_dir
+    from rlvr.runfolder import RunFolder
+    from rlvr.train import build_trainer
 
     cfg, _ = smoke(workdir)
     run_dir = workdir / "direct"
-    attempt = prepare_run_dir(cfg, run_dir)
-    trainer, ledger, reward_fn, _, evaluator = build_trainer(cfg, run_dir, attempt)
+    run = RunFolder(run_dir)
+    with run.writer(cfg):  # creates the folder and numbers the attempt
+        pass
+    trainer, ledger, reward_fn, _, evaluator = build_trainer(cfg, run)
     before = {k: v.detach().clone() for k, v in trainer.model.named_parameters()}
     prompts: list[str] = []
     sink = reward_fn.on_batch
@@ -130,9 +133,13 @@ def test_sigterm_checkpoints_marks_preempted_and_exits_nonzero(workdir):
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 143, out[-3000:]
     run_dir = metrics[0].parent
-    rows = read_jsonl(run_dir / "metrics.jsonl")
-    assert rows[-1]["event"] == "preempted"
-    stopped = rows[-1]["step"]
+    events = read_jsonl(run_dir / "events.jsonl")
+    assert events[-1]["event"] == "preempted"
+    stopped = events[-1]["step"]
+    # the event lives apart from the metrics, so it never shadows its step's metrics row (a reader keeping the last
+    # row per step still sees the reward of the step the run stopped at)
+    metrics = read_jsonl(run_dir / "metrics.jsonl")
+    assert all("event" not in r for r in metrics) and metrics[-1]["step"] == stopped and "reward" in metrics[-1]
     assert (run_dir / "checkpoints" / f"checkpoint-{stopped}" / "COMPLETE").exists()
     assert not (run_dir / "summary.json").exists() and stopped < 300
 

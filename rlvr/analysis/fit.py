@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from rlvr.analysis.bootstrap import percentile_interval
-from rlvr.jsonl import latest_per_key, read_jsonl
+from rlvr.jsonl import latest_per_key
+from rlvr.runfolder import CONFIG, EVALS, RunFolder
 
 __all__ = ["load_points", "fit_points", "fit_runs", "group_runs", "MIN_POINTS", "MIN_DECADES"]
 
@@ -35,7 +36,7 @@ DRAWS = 300
 def _config(run_dir: Path) -> dict:
     from rlvr.yamlio import load_yaml
 
-    path = run_dir / "config.yaml"
+    path = run_dir / CONFIG
     return (load_yaml(path.read_text(), str(path)) or {}) if path.exists() else {}
 
 
@@ -54,7 +55,7 @@ def load_points(run_dirs: list[Path]):
 
     per_bench: dict[str, list[tuple[float, float, float, int]]] = defaultdict(list)
     for index, run in enumerate(run_dirs):
-        rows = latest_per_key(read_jsonl(run / "evals.jsonl"), ("step", "benchmark"))
+        rows = latest_per_key(RunFolder(run).read(EVALS), ("step", "benchmark"))
         if not rows:
             raise ValueError(f"{run} has no evaluations in evals.jsonl; train it first (rlvr train)")
         for row in rows:

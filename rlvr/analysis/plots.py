@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rlvr.runfolder import EVALS, FIT, METRICS, RunFolder
+
 __all__ = ["plot_runs"]
 
 FAMILY_COLOR = {"loglinear": "#1f77b4", "sigmoid": "#d62728", "powerlaw": "#2ca02c"}
@@ -116,11 +118,11 @@ def _accuracy_figure(groups, bench: str, fits: list[dict], out: Path, show_famil
 
 def _pass_at_k(runs, bench: str) -> dict[str, tuple[list, list]]:
     """{k: (compute, pass@k)} over the trained evaluation points of `runs`."""
-    from rlvr.jsonl import latest_per_key, read_jsonl
+    from rlvr.jsonl import latest_per_key
 
     out: dict[str, tuple[list, list]] = {}
     for run in runs:
-        for row in latest_per_key(read_jsonl(Path(run) / "evals.jsonl"), ("step", "benchmark")):
+        for row in latest_per_key(RunFolder(run).read(EVALS), ("step", "benchmark")):
             if str(row.get("benchmark")) != bench or not row.get("compute_flops"):
                 continue
             for k, value in (row.get("pass@k") or {}).items():
@@ -143,14 +145,14 @@ def _reward_figure(groups, out: Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rlvr.jsonl import latest_per_key, read_jsonl
+    from rlvr.jsonl import latest_per_key
 
     fig, ax = plt.subplots(figsize=(8.5, 4.5), dpi=120)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     drawn = False
     for gi, runs in enumerate(groups):
         for ri, run in enumerate(runs):
-            rows = [r for r in latest_per_key(read_jsonl(run / "metrics.jsonl"))
+            rows = [r for r in latest_per_key(r for r in RunFolder(run).read(METRICS) if "event" not in r)
                     if isinstance(r.get("compute/flops"), (int, float)) and isinstance(r.get("reward"), (int, float))]
             if not rows:
                 continue
@@ -179,15 +181,13 @@ def _reward_figure(groups, out: Path) -> Path | None:
 
 def plot_runs(run_dirs: list[Path], out_dir: Path, families: bool = True) -> list[Path]:
     """Write the PNGs for `run_dirs` into `out_dir`; returns their paths."""
-    import json
 
     from rlvr.analysis.fit import group_runs, load_points
 
     groups = group_runs(run_dirs)
     fits = []
     for runs in groups:
-        path = Path(runs[0]) / "fit.json"
-        fits.append(json.loads(path.read_text()) if path.exists() else None)
+        fits.append(RunFolder(runs[0]).read_json(FIT))
     benches = sorted({b for runs in groups for b in load_points(runs)})
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

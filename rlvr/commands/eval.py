@@ -29,26 +29,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _resolve(args) -> tuple[object, str]:
     from rlvr.checkpoints import newest_complete
     from rlvr.config import load_config
-    from rlvr.runfolder import CONFIG
+    from rlvr.runfolder import CONFIG, RunFolder
 
     target = Path(args.target)
     if not target.exists():
         raise UserError(f"{args.target!r} does not exist; pass a run folder or a model folder")
+    run = RunFolder(target)
     if (target / CONFIG).exists():
-        cfg, _ = load_config(args.config or target / CONFIG)
+        cfg = load_config(args.config)[0] if args.config else run.load_config()
         if args.checkpoint == "base":
             from rlvr.pretrain import ensure_base_model
 
             return cfg, str(ensure_base_model(cfg))
-        ckpts = target / "checkpoints"
         if args.checkpoint == "latest":
-            found = newest_complete(ckpts)
+            found = newest_complete(run.checkpoints)
         else:
-            found = ckpts / f"checkpoint-{args.checkpoint}"
+            found = run.checkpoints / f"checkpoint-{args.checkpoint}"
             found = found if (found / "COMPLETE").exists() else None
         if found is None:
-            raise UserError(f"no complete checkpoint {args.checkpoint!r} in {ckpts}; use --checkpoint base, latest "
-                            "or a step that was saved")
+            raise UserError(f"no complete checkpoint {args.checkpoint!r} in {run.checkpoints}; use --checkpoint "
+                            "base, latest or a step that was saved")
         return cfg, str(found)
     if not args.config:
         raise UserError(f"{args.target} is not a run folder; pass --config CONFIG.yaml to define the benchmark")
@@ -60,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
     cfg, model_path = _resolve(args)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from rlvr.benchmarks import build_benchmarks
     from rlvr.data import build_datasets
-    from rlvr.evaluate import EvalSettings, evaluate
+    from rlvr.evaluate import evaluate
     from rlvr.jsonl import append_jsonl
 
     verifier = cfg.make_verifier()
@@ -70,16 +71,11 @@ def run(args: argparse.Namespace) -> int:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(model_path)
     _, heldout = build_datasets(cfg, verifier, tokenizer)
-    n_problems = min(args.problems or cfg.eval_problems, len(heldout))
-    n_samples = args.samples or cfg.eval_samples_per_problem
-    ks = tuple(k for k in cfg.eval_k if k <= n_samples)
-    settings = EvalSettings(samples_per_problem=n_samples, k=ks, temperature=cfg.eval_temperature,
-                            max_new_tokens=cfg.eval_max_new_tokens or cfg.max_completion_length,
-                            batch_size=cfg.eval_batch_size, seed=cfg.seed, workers=cfg.reward_workers)
-    result = evaluate(model, tokenizer, [heldout[i] for i in range(n_problems)], verifier, settings)
-    row = result.row(step=-1, compute_flops=float("nan"), benchmark=f"{cfg.task}_heldout", ks=ks)
-    row.update({"model": model_path, "step": None, "compute_flops": None})
-    if args.output:
-        append_jsonl(args.output, row)
-    print(json.dumps(row, indent=2))
+    for bench in build_benchmarks(cfg, verifier, heldout, problems=args.problems, samples=args.samples):
+        result = evaluate(model, tokenizer, bench.rows, bench.verifier, bench.settings)
+        row = result.row(step=-1, compute_flops=float("nan"), benchmark=bench.name, ks=bench.ks)
+        row.update({"model": model_path, "step": None, "compute_flops": None})
+        if args.output:
+            append_jsonl(args.output, row)
+        print(json.dumps(row, indent=2))
     return 0

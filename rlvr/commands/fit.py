@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     from rlvr.analysis.fit import fit_runs, group_runs
     from rlvr.jsonl import write_json_atomic
-    from rlvr.runfolder import list_run_dirs
+    from rlvr.runfolder import FIT, RunFolder, list_run_dirs
 
     if not 0 < args.target < 1:
         raise ValueError(f"--target must be an accuracy strictly between 0 and 1, got {args.target}")
@@ -72,8 +72,7 @@ def run(args: argparse.Namespace) -> int:
         errors += _report(runs, result)
         if not args.no_write:
             for run_dir in runs:
-                write_json_atomic(Path(run_dir) / "fit.json", result)
-                written.append(str(Path(run_dir) / "fit.json"))
+                written.append(str(RunFolder(run_dir).write_json(FIT, result)))
         combined.append(result)
     if args.output and combined:
         write_json_atomic(Path(args.output), {"groups": combined})

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rlvr.runfolder import is_complete
+    from rlvr.runfolder import RunFolder
     from rlvr.sweep import load_sweep
 
     sweep = load_sweep(args.sweep)
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     failed = []
     for point in points:
         run_dir = sweep.run_dir(point)
-        status = "complete" if is_complete(run_dir) else ("partial" if run_dir.exists() else "new")
+        status = "complete" if RunFolder(run_dir).is_complete() else ("partial" if run_dir.exists() else "new")
         print(f"[{point.index + 1}/{len(sweep.points)}] {status:8s} {run_dir}  <- {sweep.command(point)}", flush=True)
         if args.dry_run or status == "complete":
             continue
