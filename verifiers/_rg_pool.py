@@ -1,0 +1,204 @@
+"""Killable worker processes that run reasoning-gym's scorers for the `reasoning_gym` verifier.
+
+A scorer is third-party code: it may hang, raise, print or exit. Each job runs in a worker process started as a
+fresh small interpreter (``python -c``, never a fork of the trainer, never ``multiprocessing``); the parent holds
+the deadline, and a worker past it is killed (SIGKILL) and replaced. Workers import reasoning-gym once (slow: about
+2 s), answer jobs one line at a time, and are retired after `MAX_JOBS_PER_WORKER` jobs.
+
+Wire format (JSON lines): job ``["score", answer, dataset, entry]`` -> ``{"score": float}`` or
+``{"error": text}`` or ``{"unknown": dataset}``; job ``["names"]`` -> ``{"names": [...]}``. The worker writes only
+to a private duplicate of its stdout: whatever a scorer prints goes to stderr (discarded), never into the protocol.
+`run` returns one result dict per job in input order; a job over the limit gives ``{"timeout": seconds}``, a worker
+that died mid-job ``{"died": text}``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import selectors
+import subprocess
+import sys
+import threading
+import time
+
+__all__ = ["ScorerPool", "STARTUP_SECONDS", "main"]
+
+STARTUP_SECONDS = 120.0  # importing reasoning-gym takes seconds, more on a loaded machine
+MAX_JOBS_PER_WORKER = 2000
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_BOOT = "\n".join([  # a stub `verifiers` package: the worker imports this module only, not every verifier
+    "import sys, types",
+    "package = types.ModuleType('verifiers')",
+    f"package.__path__ = [{_PACKAGE_DIR!r}]",
+    "sys.modules['verifiers'] = package",
+    "from verifiers._rg_pool import main",
+    "main()",
+])
+
+
+def main() -> None:  # pragma: no cover - runs in the worker process (exercised by every verifier test)
+    out = os.fdopen(os.dup(1), "w", buffering=1)  # the protocol channel
+    os.dup2(2, 1)  # fd 1 -> stderr: prints by a scorer (Python or C) cannot corrupt the protocol
+    sys.stdout = sys.stderr
+    sys.set_int_max_str_digits(0)
+    try:
+        from reasoning_gym.factory import DATASETS, get_score_answer_fn
+    except Exception as err:  # noqa: BLE001 - reported to the parent as a start-up failure
+        out.write(json.dumps(f"import failed: {type(err).__name__}: {err}") + "\n")
+        return
+    out.write(json.dumps("ready") + "\n")
+    scorers: dict = {}
+    for line in sys.stdin:
+        job = json.loads(line)
+        if job[0] == "names":
+            out.write(json.dumps({"names": sorted(DATASETS)}) + "\n")
+            continue
+        _, answer, name, entry = job
+        if name not in DATASETS:
+            out.write(json.dumps({"unknown": name}) + "\n")
+            continue
+        try:
+            if name not in scorers:
+                scorers[name] = get_score_answer_fn(name)
+            score = scorers[name](answer, entry)
+            reply = {"score": float(score)} if isinstance(score, (int, float)) and not isinstance(score, bool) \
+                else {"error": f"scorer returned {type(score).__name__} {str(score)[:80]!r}, not a number"}
+        except BaseException as err:  # noqa: BLE001 - SystemExit and all: a scorer failure is the job's error
+            reply = {"error": f"scorer raised {type(err).__name__}: {str(err)[:200]}"}
+        out.write(json.dumps(reply) + "\n")
+
+
+class _Worker:
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, close_fds=True, start_new_session=True)
+        self.fd = self.proc.stdout.fileno()
+        self.buf = b""
+        self.ready = False
+        self.started = time.monotonic()
+        self.job: int | None = None
+        self.deadline = 0.0
+        self.done = 0
+        self.dead = False
+
+    def send(self, job) -> None:
+        self.proc.stdin.write((json.dumps(job) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def read_lines(self) -> list:
+        data = os.read(self.fd, 1 << 16)
+        if not data:
+            raise EOFError("worker exited")
+        self.buf += data
+        *lines, self.buf = self.buf.split(b"\n")
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+class ScorerPool:
+    """Runs jobs in up to `size` killable workers, each job within `timeout` seconds; results in input order."""
+
+    def __init__(self, size: int, timeout: float):
+        self.size, self.timeout = size, timeout
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def run(self, jobs: list, workers: int | None = None) -> list[dict]:
+        """RuntimeError when no worker can start (reasoning-gym missing or broken)."""
+        with self._lock:
+            n = max(1, min(workers or self.size, len(jobs) or 1))
+            try:
+                while len(self._workers) < n:
+                    self._workers.append(_Worker())
+                return self._run(jobs, self._workers[:n])
+            except BaseException:  # leave no half-used worker behind, then re-raise
+                self._kill_all()
+                raise
+
+    def _run(self, jobs, workers: list[_Worker]) -> list[dict]:
+        results: list = [None] * len(jobs)
+        queue = list(range(len(jobs)))[::-1]
+        sel = selectors.DefaultSelector()
+        for w in workers:
+            sel.register(w.fd, selectors.EVENT_READ, w)
+        try:
+            while queue or any(w.job is not None for w in workers):
+                for w in workers:
+                    if queue and w.ready and w.job is None and not w.dead:
+                        index = queue.pop()
+                        try:
+                            w.send(jobs[index])
+                        except OSError:  # died between jobs: replaced below, the job waits for another worker
+                            queue.append(index)
+                            w.dead = True
+                            continue
+                        w.job, w.deadline = index, time.monotonic() + self.timeout
+                now = time.monotonic()
+                waits = [w.deadline - now for w in workers if w.job is not None]
+                waits += [w.started + STARTUP_SECONDS - now for w in workers if not w.ready]
+                for key, _ in sel.select(timeout=max(0.0, min(waits)) if waits else 1.0):
+                    self._receive(key.data, results)
+                self._enforce_deadlines(results, workers)
+                for i, w in enumerate(workers):  # replace dead or retired workers in place
+                    if w.dead or w.proc.poll() is not None or (w.job is None and w.done >= MAX_JOBS_PER_WORKER):
+                        if w.job is not None:
+                            results[w.job], w.job = {"died": "scorer worker process died"}, None
+                        sel.unregister(w.fd)
+                        w.kill()
+                        workers[i] = self._workers[self._workers.index(w)] = _Worker()
+                        sel.register(workers[i].fd, selectors.EVENT_READ, workers[i])
+        finally:
+            sel.close()
+        return results
+
+    @staticmethod
+    def _receive(w: _Worker, results) -> None:
+        try:
+            lines = w.read_lines()
+        except (EOFError, OSError, ValueError):
+            if not w.ready:
+                raise RuntimeError("reasoning-gym scorer worker exited during start-up") from None
+            if w.job is not None:
+                results[w.job], w.job = {"died": "scorer worker process died"}, None
+            w.dead = True
+            return
+        for line in lines:
+            if not w.ready:
+                if line != "ready":
+                    raise RuntimeError(f"reasoning-gym scorer worker could not start: {line}")
+                w.ready = True
+            elif w.job is not None:
+                results[w.job], w.job = line, None
+                w.done += 1
+
+    def _enforce_deadlines(self, results, workers) -> None:
+        now = time.monotonic()
+        for w in workers:
+            if w.job is not None and now >= w.deadline:
+                results[w.job], w.job = {"timeout": self.timeout}, None
+                w.dead = True
+                w.proc.kill()  # replaced by the caller's loop
+            elif not w.ready and now >= w.started + STARTUP_SECONDS:
+                w.kill()
+                raise RuntimeError(f"reasoning-gym scorer worker did not start within {STARTUP_SECONDS:g} s")
+
+    def _kill_all(self) -> None:
+        for w in self._workers:
+            w.kill()
+        self._workers.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            self._kill_all()
