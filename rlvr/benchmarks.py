@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rlvr.config import ExperimentConfig
 from rlvr.evaluate import EvalSettings
 
-__all__ = ["Benchmark", "build_benchmarks", "eval_settings", "heldout_name"]
+__all__ = ["Benchmark", "build_benchmarks", "eval_settings", "heldout_name", "make_evaluator"]
 
 
 @dataclass
@@ -45,3 +45,14 @@ def build_benchmarks(cfg: ExperimentConfig, verifier, heldout_ds, problems: int 
     n = min(problems or cfg.eval_problems, len(heldout_ds))
     ks = tuple(k for k in cfg.eval_k if k <= settings.samples_per_problem)
     return [Benchmark(heldout_name(cfg), [heldout_ds[i] for i in range(n)], verifier, settings, ks)]
+
+
+def make_evaluator(cfg: ExperimentConfig, run, verifier, train_ds, heldout_ds, is_main: bool = True):
+    """The training-time evaluator callback (log-spaced in RL compute) of the run's benchmarks."""
+    from rlvr.eval_schedule import LogSpacedEvaluator
+    from rlvr.evaluate import evaluate
+
+    (bench,) = build_benchmarks(cfg, verifier, heldout_ds)
+    return LogSpacedEvaluator(
+        run, benchmark=bench.name, points_per_decade=cfg.eval_points_per_decade, ks=bench.ks,
+        evaluate_fn=lambda m, tok: evaluate(m, tok, bench.rows, bench.verifier, bench.settings), is_main=is_main)

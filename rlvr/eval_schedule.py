@@ -67,6 +67,15 @@ class LogSpacedEvaluator(TrainerCallback):
                     row["eval_seconds"])
         return row
 
+    def summary(self) -> dict:
+        """The evaluation figures of summary.json."""
+        evals = sorted(self.rows, key=lambda r: r["step"])
+        base = next((r for r in evals if r["compute_flops"] == 0), None)
+        final = evals[-1] if evals else None
+        return {"eval_points": len(evals), "eval_points_trained": sum(r["compute_flops"] > 0 for r in evals),
+                "base_pass@1": base["pass@1"] if base else None, "final_pass@1": final["pass@1"] if final else None,
+                "final_pass@k": final["pass@k"] if final else None}
+
     def on_train_begin(self, args, state, control, model=None, processing_class=None, **kwargs):
         if self.is_main and not any(r["compute_flops"] == 0 for r in self.rows) and state.global_step == 0:
             self._run(0, 0.0, model, processing_class)

@@ -126,12 +126,10 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     from transformers.utils import logging as hf_logging
     from trl import GRPOTrainer
 
-    from rlvr.benchmarks import build_benchmarks
+    from rlvr.benchmarks import make_evaluator
     from rlvr.checkpoints import CompletionMarker
     from rlvr.compute import ComputeLedger, FlopsPerToken, flops_params, recomputes_old_logps
     from rlvr.data import build_datasets
-    from rlvr.eval_schedule import LogSpacedEvaluator
-    from rlvr.evaluate import evaluate
     from rlvr.pretrain import ensure_base_model
     from rlvr.reward import VerifierReward
     from rlvr.tracker import RunRecorder, SampleWriter
@@ -162,10 +160,7 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     ledger = ComputeLedger(per_token, n_params)
     wall_offset = max((r.get("time/wall", 0.0) for r in run.read(METRICS)), default=0.0)
     recorder = RunRecorder(run, wall_offset, samples)
-    (bench,) = build_benchmarks(cfg, verifier, heldout_ds)
-    evaluator = LogSpacedEvaluator(
-        run, benchmark=bench.name, points_per_decade=cfg.eval_points_per_decade, ks=bench.ks,
-        evaluate_fn=lambda m, tok: evaluate(m, tok, bench.rows, bench.verifier, bench.settings), is_main=is_main)
+    evaluator = make_evaluator(cfg, run, verifier, train_ds, heldout_ds, is_main)
     trainer = GRPOTrainer(model=model, reward_funcs=[reward_fn], args=args, train_dataset=train_ds,
                           processing_class=tokenizer)
     for default in (ProgressCallback, PrinterCallback):  # our recorder owns the terminal (one bar, no dict dumps)
@@ -179,17 +174,12 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
 
 
 def _summary(cfg, run, trainer, ledger, reward_fn, recorder, evaluator, seconds) -> dict:
-    evals = sorted(evaluator.rows, key=lambda r: r["step"])
-    base = next((r for r in evals if r["compute_flops"] == 0), None)
-    final = evals[-1] if evals else None
     return {
         "run_id": run.name, "experiment": cfg.experiment, "seed": cfg.seed,
         "steps": trainer.state.global_step, "compute_flops": ledger.flops,
         "compute_flops_generate": ledger.flops_generate, "compute_flops_train": ledger.flops_train,
         "tokens": ledger.tokens, "n_params_flops": ledger.n_params,
-        "eval_points": len(evals), "eval_points_trained": sum(r["compute_flops"] > 0 for r in evals),
-        "base_pass@1": base["pass@1"] if base else None, "final_pass@1": final["pass@1"] if final else None,
-        "final_pass@k": final["pass@k"] if final else None,
+        **evaluator.summary(),
         "verifier_statuses": dict(reward_fn.totals),
         "final_metrics": {k: v for k, v in recorder.last_row.items() if k.startswith(("reward", "compute/"))},
         "seconds_this_attempt": round(seconds, 1),
