@@ -5,6 +5,7 @@ fresh small interpreter (``python -c``, never a fork of the trainer, never ``mul
 the deadline, and a worker past it is killed (SIGKILL) and replaced. Workers import reasoning-gym once (slow: about
 2 s), answer jobs one line at a time, and are retired after `MAX_JOBS_PER_WORKER` jobs.
 
+Workers import the modules named in `plugins` after reasoning-gym (a package that registers its own datasets).
 Wire format (JSON lines): job ``["score", answer, dataset, entry]`` -> ``{"score": float}`` or
 ``{"error": text}`` or ``{"unknown": dataset}``; job ``["names"]`` -> ``{"names": [...]}``. The worker writes only
 to a private duplicate of its stdout: whatever a scorer prints goes to stderr (discarded), never into the protocol.
@@ -44,7 +45,12 @@ def main() -> None:  # pragma: no cover - runs in the worker process (exercised 
     sys.stdout = sys.stderr
     sys.set_int_max_str_digits(0)
     try:
+        import importlib
+
         from reasoning_gym.factory import DATASETS, get_score_answer_fn
+
+        for module in sys.argv[1:]:  # plug-ins that register their own datasets
+            importlib.import_module(module)
     except Exception as err:  # noqa: BLE001 - reported to the parent as a start-up failure
         out.write(json.dumps(f"import failed: {type(err).__name__}: {err}") + "\n")
         return
@@ -71,9 +77,11 @@ def main() -> None:  # pragma: no cover - runs in the worker process (exercised 
 
 
 class _Worker:
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, close_fds=True, start_new_session=True)
+    def __init__(self, plugins: tuple[str, ...] = ()):
+        self.plugins = plugins
+        self.proc = subprocess.Popen([sys.executable, "-c", _BOOT, *plugins], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
+                                     start_new_session=True)
         self.fd = self.proc.stdout.fileno()
         self.buf = b""
         self.ready = False
@@ -109,8 +117,8 @@ class _Worker:
 class ScorerPool:
     """Runs jobs in up to `size` killable workers, each job within `timeout` seconds; results in input order."""
 
-    def __init__(self, size: int, timeout: float):
-        self.size, self.timeout = size, timeout
+    def __init__(self, size: int, timeout: float, plugins: tuple[str, ...] = ()):
+        self.size, self.timeout, self.plugins = size, timeout, tuple(plugins)
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         atexit.register(self.close)
@@ -121,7 +129,7 @@ class ScorerPool:
             n = max(1, min(workers or self.size, len(jobs) or 1))
             try:
                 while len(self._workers) < n:
-                    self._workers.append(_Worker())
+                    self._workers.append(_Worker(self.plugins))
                 return self._run(jobs, self._workers[:n])
             except BaseException:  # leave no half-used worker behind, then re-raise
                 self._kill_all()
@@ -157,7 +165,7 @@ class ScorerPool:
                             results[w.job], w.job = {"died": "scorer worker process died"}, None
                         sel.unregister(w.fd)
                         w.kill()
-                        workers[i] = self._workers[self._workers.index(w)] = _Worker()
+                        workers[i] = self._workers[self._workers.index(w)] = _Worker(self.plugins)
                         sel.register(workers[i].fd, selectors.EVENT_READ, workers[i])
         finally:
             sel.close()

@@ -56,6 +56,8 @@ class ReasoningGymOptions:
     workers: int = option(1, "default number of scorer worker processes", low=1, high=64)
     max_answer_chars: int = option(10000, "longer extracted answers are not scored (status too_long, reward 0)",
                                    low=1)
+    plugins: list[str] = option([], "modules the scorer workers import first, e.g. a package registering its own "
+                                    "reasoning-gym datasets")
 
     def __post_init__(self):
         if self.answer_from not in _MODES:
@@ -108,7 +110,7 @@ class ReasoningGymVerifier(Verifier):
         if self._pool is None:
             from verifiers._rg_pool import ScorerPool
 
-            self._pool = ScorerPool(self.options.workers, self.options.timeout)
+            self._pool = ScorerPool(self.options.workers, self.options.timeout, tuple(self.options.plugins))
         return self._pool
 
     def dataset_names(self) -> frozenset[str]:

@@ -72,7 +72,6 @@ class ReasoningGymOptions:
 def _generator(name: str, config: dict, seed: int, size: int):
     """reasoning_gym.create_dataset, with its failures (unknown name, bad config) as one clear ValueError."""
     import reasoning_gym
-
     from reasoning_gym.factory import DATASETS
 
     if name not in DATASETS:
