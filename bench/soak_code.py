@@ -4,7 +4,7 @@
 
 Submissions cycle through: pass, fail, crash (SIGSEGV), memory, output flood, setsid escapee, fork bomb (capped
 by the task limit), and (one in 25) an infinite loop. Before and after, it records the machine's process count,
-zombies, processes under a jail uid (the sandbox's idle judges, its own long-lived processes, are counted apart
+zombies, jailed processes (below the launcher; the sandbox's idle judges, its own long-lived processes, are counted apart
 and must not outnumber the workers), this process's open file descriptors and the entries and bytes in /tmp; it
 prints one JSON line with the counts, the verdict statuses and the throughput, and exits 1 if anything grew or a
 verdict was wrong.
@@ -65,8 +65,11 @@ def snapshot(launcher: int | None = None, judges: tuple[int, ...] = ()) -> dict:
         procs += 1
         zombies += b"State:\tZ" in status
         uid_line = next(line for line in status.splitlines() if line.startswith(b"Uid:"))
-        jailed += (int(uid_line.split()[1]) in JAIL_UIDS and int(name) not in judges
-                   and (launcher is None or _descends_from(int(name), launcher)))
+        # With a launcher: every process below it but the idle judges (in userns mode jailed processes run under
+        # the caller's own uid); without one, processes under a jail uid (root mode's throw-away uids).
+        jailed += (int(name) not in judges and int(name) != launcher
+                   and (_descends_from(int(name), launcher) if launcher is not None
+                        else int(uid_line.split()[1]) in JAIL_UIDS))
     tmp = tempfile.gettempdir()
     usage = shutil.disk_usage(tmp)
     return {"processes": procs, "zombies": zombies, "jailed": jailed, "judges": len(judges),

@@ -35,18 +35,20 @@ def _ppid(pid: int) -> int:
 
 
 def jailed_processes(ancestor: int | None = None) -> list[int]:
-    """Live processes under a jail uid (candidates and judges), only those descended from `ancestor` when given
-    (other sandboxes on a shared machine are not ours). Must be empty between verdicts."""
+    """Live jailed processes (candidates and judges): with `ancestor` (a launcher), every process descended from
+    it, whatever its uid (in userns mode they run under the caller's own uid; other sandboxes on a shared machine
+    are not ours); without, every process under a jail uid (root mode). Must hold only idle judges between
+    verdicts."""
     pids = []
     for name in os.listdir("/proc"):
-        if not name.isdigit():
+        if not name.isdigit() or int(name) == ancestor:
             continue
         try:
             with open(f"/proc/{name}/status", "rb") as fh:
                 uid = next(int(line.split()[1]) for line in fh if line.startswith(b"Uid:"))
         except (OSError, StopIteration):
             continue
-        if uid not in JAIL_UIDS:
+        if ancestor is None and uid not in JAIL_UIDS:
             continue
         pid = int(name)
         while ancestor is not None and pid > 1 and pid != ancestor:

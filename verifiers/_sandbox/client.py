@@ -15,6 +15,7 @@ import atexit
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import sysconfig
@@ -26,7 +27,7 @@ from verifiers._sandbox.judges import Judge, JudgePool
 from verifiers._sandbox.limits import Limits, fresh_uid
 from verifiers._sandbox.watch import Run, RunLost
 
-__all__ = ["Sandbox", "SandboxUnavailable", "InfraError"]
+__all__ = ["Sandbox", "SandboxUnavailable", "InfraError", "isolation_mode"]
 
 _START_SECONDS = 60.0
 _REPLY_SECONDS = 30.0  # the launcher answers a fork request in milliseconds; only a wedged one is slower
@@ -43,17 +44,35 @@ for name, path in (("verifiers", os.path.dirname({sandbox!r})), ("verifiers._san
     sys.modules[name] = module = types.ModuleType(name)
     module.__path__ = [path]
 from verifiers._sandbox.launcher import main
-main({fd}, {root!r}, {site_dirs!r})
+main({fd}, {root!r}, {site_dirs!r}, {mode!r})
 """
 
 
 def _site_dirs() -> list[str]:
+    """This interpreter's site-packages, and those on its path (PYTHONPATH, a virtualenv's, the user's)."""
     paths = sysconfig.get_paths()
-    return list(dict.fromkeys([paths["purelib"], paths["platlib"]]))
+    extra = [p for p in sys.path if os.path.basename(os.path.normpath(p)) in ("site-packages", "dist-packages")]
+    return list(dict.fromkeys([paths["purelib"], paths["platlib"], *extra]))
 
 
-class SandboxUnavailable(RuntimeError):
-    """Isolation cannot be set up on this machine; code is never run unprotected instead."""
+def isolation_mode() -> str:
+    """``root`` when this process is root of the machine (the initial user namespace, where throw-away uids
+    exist), else ``userns``: an ordinary user, or root of a container's user namespace (rootless containers)."""
+    if os.geteuid() != 0:
+        return "userns"
+    try:
+        with open("/proc/self/uid_map") as fh:
+            full = fh.read().split() == ["0", "0", "4294967295"]
+    except OSError:
+        full = False
+    return "root" if full else "userns"
+
+
+class SandboxUnavailable(RuntimeError, ValueError):
+    """Isolation cannot be set up on this machine; code is never run unprotected instead.
+
+    The message is one line: what the kernel refused and how to enable it. Also a ValueError, the type the CLI
+    prints as one line (exit status 2): the machine's set-up is for the user to fix, not a bug."""
 
 
 class InfraError(Exception):
@@ -72,6 +91,8 @@ class Sandbox:
         self._proc: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         self._root: str | None = None
+        self._launcher_pid: int | None = None
+        self.mode = isolation_mode()
         self.restarts = 0
         atexit.register(self.close)
 
@@ -86,10 +107,6 @@ class Sandbox:
     def _start_locked(self) -> None:
         if not sys.platform.startswith("linux"):
             raise SandboxUnavailable("the code sandbox needs Linux namespaces; refusing to run code unprotected")
-        if os.geteuid() != 0:
-            raise SandboxUnavailable(
-                "the code sandbox needs root (to create PID/network/mount namespaces and switch to throw-away "
-                "uids); run the verifier as root, e.g. in a container. Refusing to run model code unprotected.")
         if self._proc is not None:
             self.restarts += 1  # the launcher died (or was killed): counted, and replaced
         self._judges.close()  # judges die with their launcher
@@ -98,22 +115,37 @@ class Sandbox:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._log = tempfile.TemporaryFile()  # the launcher's stderr, shown if it fails to start
         program = _LAUNCHER_PROGRAM.format(sandbox=os.path.dirname(os.path.abspath(__file__)), fd=theirs.fileno(),
-                                           root=self._root, site_dirs=_site_dirs())
+                                           root=self._root, site_dirs=_site_dirs(), mode=self.mode)
         self._proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", program], pass_fds=(theirs.fileno(),),
                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                       stderr=self._log, env=dict(child.CLEAN_ENV), cwd="/")
         theirs.close()
         ours.settimeout(_START_SECONDS)
+        hello = b""
         try:
-            hello = ours.recv(2)
+            while len(hello) < 10 and not hello.startswith(b"E"):
+                got = ours.recv(4096)
+                if not got:
+                    break
+                hello += got
+            if hello.startswith(b"E"):
+                hello += _read_to_end(ours)
         except OSError:
-            hello = b""
-        if hello != b"ok":
+            pass
+        if hello[:2] != b"ok" or len(hello) != 10:
             self._proc.kill()
             self._proc.wait()
+            ours.close()
             self._log.seek(0)
             err = self._log.read().decode(errors="replace")[-2000:]
-            raise SandboxUnavailable(f"the sandbox launcher failed to start: {err}")
+            self._log.close()
+            self._proc = None
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+            if hello.startswith(b"E"):
+                raise SandboxUnavailable(hello[1:].decode(errors="replace"))
+            raise SandboxUnavailable(f"the sandbox launcher failed to start: {' '.join(err.split())[-500:]}")
+        self._launcher_pid = struct.unpack("<q", hello[2:])[0]
         ours.settimeout(_REPLY_SECONDS)
         self._control = ours
 
@@ -141,7 +173,8 @@ class Sandbox:
             self._root = None
 
     def launcher_pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        """The process that forks the runs (in userns mode a child of the one this client started)."""
+        return self._launcher_pid if self._proc is not None else None
 
     def judge_pids(self) -> list[int]:
         """The idle judges (infrastructure, kept between runs; never part of a run's process tree)."""
@@ -278,6 +311,16 @@ class Sandbox:
             if not accept(index, header, stdout):
                 break
         return results
+
+
+def _read_to_end(sock: socket.socket) -> bytes:
+    data = b""
+    while len(data) < 4096:
+        got = sock.recv(4096)
+        if not got:
+            break
+        data += got
+    return data
 
 
 def _memfd(data: bytes) -> int:

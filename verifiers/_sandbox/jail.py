@@ -3,14 +3,21 @@
 Runs only inside processes forked by the launcher (never in the verifier's own process). Python 3.11 has no
 ``os.unshare``/``mount``/``setns``, so they are called through libc with ctypes.
 
+Two modes, chosen once per launcher (`set_mode`): ``root`` (the verifier runs as real root) and ``userns`` (an
+ordinary user: `become_namespace_root` first makes the launcher root of a new user namespace that maps only the
+caller's own uid, so it may create and configure namespaces owned by it; see docs/sandbox.md).
+
 `build_base` (once per launcher), then per run `unshare_pid` (in the launcher, so the run's first process is the
 init of a new PID namespace: killing it kills every descendant, ``setsid`` escapees included), `enter_run_namespaces`
 and `build_run` give the run: a network namespace with no interfaces
 up (no network, not even loopback to the host), new IPC and UTS namespaces, and a private mount namespace whose
 root is a read-only tmpfs holding only read-only bind mounts of the interpreter and system libraries,
 ``/dev/{null,zero,random,urandom}``, a fresh ``/proc`` of the new PID namespace and a size-capped private tmpfs at
-``/tmp``. `confine` then sets the rlimits, ``PR_SET_NO_NEW_PRIVS`` and switches to an unprivileged uid/gid used by
-nobody else, so capabilities are gone and setuid binaries are inert.
+``/tmp``. In ``userns`` mode the run then enters a user namespace of its own (`enter_user_namespace`), so that
+RLIMIT_NPROC, which the kernel counts per (user namespace, uid), counts this run's tasks alone. `confine` then
+sets the rlimits, ``PR_SET_NO_NEW_PRIVS`` and switches to an unprivileged uid/gid used by nobody else (root mode)
+or drops every capability of the run's own user namespace (userns mode), so capabilities are gone and setuid
+binaries are inert.
 """
 
 from __future__ import annotations
@@ -23,13 +30,18 @@ import sysconfig
 
 __all__ = ["IsolationError", "fork", "unshare_pid", "setns", "unshare_uts", "new_network_namespace",
            "enter_run_namespaces", "build_base", "build_run", "mount_proc", "enter_root", "confine", "vm_size",
-           "set_parent_death_signal", "system_binds", "jail_path"]
+           "set_parent_death_signal", "system_binds", "jail_path", "set_mode", "become_namespace_root",
+           "enter_user_namespace", "userns_refusal", "MODES", "mode"]
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWUSER = 0x20000000, 0x40000000, 0x10000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+_CAP_VERSION_3, _CAP_LAST = 0x20080522, 63
+MODES = ("root", "userns")
+_mode = "root"
 DEVICES = ("null", "zero", "random", "urandom")
 _libc = None
 _raw_fork = None
@@ -49,7 +61,7 @@ def _c():
         c_int, c_ulong, c_char_p = ctypes.c_int, ctypes.c_ulong, ctypes.c_char_p
         for name, argtypes in (("mount", [c_char_p, c_char_p, c_char_p, c_ulong, c_char_p]),
                                ("prctl", [c_int, c_ulong, c_ulong, c_ulong, c_ulong]), ("unshare", [c_int]),
-                               ("setns", [c_int, c_int])):
+                               ("setns", [c_int, c_int]), ("capset", [ctypes.c_void_p, ctypes.c_void_p])):
             fn = getattr(lib, name)
             fn.argtypes, fn.restype = argtypes, c_int
         _libc = lib
@@ -150,9 +162,29 @@ def system_binds(site_dirs: list[str]) -> list[str]:
     return out
 
 
+def _kept_flags(path: str) -> int:
+    """Mount flags of the mount at `path` that a read-only remount must repeat: inside a user namespace the kernel
+    locks a bind mount's nosuid/nodev/noexec and atime flags, and a remount that would clear one fails."""
+    have = os.statvfs(path).f_flag
+    pairs = ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
+             (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME), (os.ST_RELATIME, MS_RELATIME))
+    return sum(ms for st, ms in pairs if have & st)
+
+
+def _mount_points_under(target: str) -> list[str]:
+    """Mount points strictly below `target` in this mount namespace (a recursive bind brings them along)."""
+    prefix = target.rstrip("/") + "/"
+    with open("/proc/self/mountinfo", "rb") as fh:
+        points = [line.split()[4].decode() for line in fh]
+    unescape = lambda p: p.encode().decode("unicode_escape").encode("latin-1").decode(errors="surrogateescape")
+    return [q for q in map(unescape, points) if q.startswith(prefix)]
+
+
 def _bind_ro(src: str, target: str) -> None:
+    """A recursive read-only bind: the mount at `target` and every mount it brought along are made read-only."""
     _mount(src, target, None, MS_BIND | MS_REC)
-    _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    for point in [target, *_mount_points_under(target)]:
+        _mount(None, point, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | _kept_flags(point))
 
 
 def build_base(root: str, binds: list[str]) -> None:
@@ -196,7 +228,10 @@ def build_base(root: str, binds: list[str]) -> None:
 
 def build_run(root: str, tmp_bytes: int, owner: int) -> None:
     """Per run, in the run's new mount namespace (a private copy of the launcher's): the run's own size-capped
-    ``/tmp`` and ``/dev/shm``, owned by the run's uid. ``/proc`` is left for `mount_proc`."""
+    ``/tmp`` and ``/dev/shm``, owned by the run's uid (in userns mode by the launcher's uid 0, which the run's own
+    user namespace maps to the run's uid). ``/proc`` is left for `mount_proc`."""
+    if _mode == "userns":
+        owner = 0
     opts = f"uid={owner},gid={owner},mode=0700,nr_inodes=4096"
     _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},{opts}")
     _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={1 << 20},{opts}")
@@ -232,7 +267,11 @@ def vm_size() -> int:
 
 def confine(uid: int, cpu_seconds: int, memory_bytes: int, file_bytes: int, processes: int, open_files: int,
             baseline: int | None = None) -> None:
-    """Limits and privilege drop for the calling process; irreversible. Memory is a budget above the baseline."""
+    """Limits and privilege drop for the calling process; irreversible. Memory is a budget above the baseline.
+
+    In userns mode the caller is already `uid` in a user namespace of its own (`enter_user_namespace`), where it
+    holds every capability: they are all dropped (bounding set included); its supplementary groups cannot be
+    dropped without root (``setgroups`` is denied in an unprivileged user namespace), see docs/sandbox.md."""
     setr = resource.setrlimit
     setr(resource.RLIMIT_CORE, (0, 0))
     setr(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
@@ -242,8 +281,110 @@ def confine(uid: int, cpu_seconds: int, memory_bytes: int, file_bytes: int, proc
     setr(resource.RLIMIT_NOFILE, (open_files, open_files))
     setr(resource.RLIMIT_MSGQUEUE, (0, 0))
     _check(_c().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+    if _mode == "userns":
+        _drop_capabilities(uid)
+        return
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     if os.getuid() == 0 or os.geteuid() == 0:  # belt and braces: never run model code with privileges
         raise IsolationError("privilege drop did not take effect")
+
+
+# ----------------------------------------------------------------------------------------------- userns mode
+def set_mode(mode: str) -> None:
+    """``root`` or ``userns``: how this launcher isolates (set once, before any run is forked)."""
+    global _mode
+    if mode not in MODES:
+        raise IsolationError(f"unknown sandbox mode {mode!r}; one of {MODES}")
+    _mode = mode
+
+
+def mode() -> str:
+    return _mode
+
+
+def _write(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def _map_ids(inner: int, outer_uid: int, outer_gid: int) -> None:
+    """Map `inner` to the caller's uid/gid in the parent user namespace (the only ids an unprivileged process may
+    map); ``setgroups`` must be denied first, as the kernel requires without CAP_SETGID in the parent."""
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", f"{inner} {outer_uid} 1")
+    _write("/proc/self/gid_map", f"{inner} {outer_gid} 1")
+
+
+def become_namespace_root(uid: int, gid: int) -> None:
+    """Userns mode, once, in the launcher: a new user namespace mapping only uid 0 (and gid 0) to the caller's
+    `uid`/`gid`, with a new network namespace and, for the next child, a new PID namespace (all owned by it), so the
+    launcher may create and enter namespaces as the root mode does. IsolationError (one line: why, and how to
+    enable user namespaces) when the kernel refuses."""
+    if _c().unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise IsolationError(userns_refusal(err))
+    _map_ids(0, uid, gid)
+
+
+def enter_user_namespace(uid: int) -> None:
+    """Userns mode, per run, in the run's init (after its mounts, before ``chroot``: the kernel refuses a new user
+    namespace to a chrooted process, and so does it to the candidate): a user namespace of the run's own where the
+    launcher's uid 0 is `uid`. The kernel counts RLIMIT_NPROC per (user namespace, uid), so the run's task limit
+    counts this run alone, as a fresh uid does in root mode."""
+    _check(_c().unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")
+    _map_ids(uid, 0, 0)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities(uid: int) -> None:
+    """Every capability gone for good: the bounding set emptied, then effective/permitted/inheritable zeroed (the
+    ambient set follows the permitted one); checked in /proc/self/status."""
+    libc = _c()
+    for cap in range(_CAP_LAST + 1):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            if ctypes.get_errno() == 22:  # EINVAL: past the kernel's last capability
+                break
+            _check(-1, f"prctl(PR_CAPBSET_DROP, {cap})")
+    header, data = _CapHeader(_CAP_VERSION_3, 0), (_CapData * 2)()
+    _check(libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
+    with open("/proc/self/status", "rb") as fh:
+        status = dict(line.split(b":", 1) for line in fh if b":" in line)
+    caps = [int(status[key].strip(), 16) for key in (b"CapEff", b"CapPrm", b"CapInh", b"CapBnd", b"CapAmb")]
+    if any(caps) or os.getuid() != uid or os.geteuid() != uid or uid == 0:
+        raise IsolationError("capability drop did not take effect")
+
+
+def userns_refusal(err: int) -> str:
+    """One line: why this machine refuses an unprivileged user namespace, and how to enable one."""
+    def read(path: str) -> str | None:
+        try:
+            with open(path) as fh:
+                return fh.read().strip()
+        except OSError:
+            return None
+
+    base = (f"the code sandbox needs unprivileged user namespaces when not run as root, and the kernel refused "
+            f"one ({os.strerror(err)})")
+    if read("/proc/sys/kernel/unprivileged_userns_clone") == "0":
+        how = "they are disabled: enable them with `sudo sysctl -w kernel.unprivileged_userns_clone=1`"
+    elif read("/proc/sys/user/max_user_namespaces") == "0":
+        how = "user.max_user_namespaces is 0: enable them with `sudo sysctl -w user.max_user_namespaces=15000`"
+    elif read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1":
+        how = ("AppArmor restricts them: `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, or an "
+               "AppArmor profile that allows userns for this python")
+    else:
+        how = ("a container or seccomp policy may forbid unshare(CLONE_NEWUSER): allow it (e.g. docker "
+               "--security-opt seccomp=unconfined) or run the verifier as root")
+    return f"{base}: {how} (see docs/sandbox.md). Refusing to run model code unprotected."

@@ -9,7 +9,8 @@ the process has exited and every process of its namespace is gone, it reaps it a
 the status pipe. It never reads a submission, test or expected output, so no fork of it carries them; and
 because it is small and was never the trainer, a run's memory budget is not eaten by a large parent (A8).
 It exits when the client's control socket closes (the client died or closed), and its runs follow it (parent-death
-signal).
+signal). In userns mode (an unprivileged caller) it first makes itself root of a user namespace of its own, see
+`main` and docs/sandbox.md.
 """
 
 from __future__ import annotations
@@ -124,19 +125,49 @@ class _Launcher:
         os.close(status_w)
 
 
-def main(control_fd: int, root: str, site_dirs: list[str]) -> None:
+def main(control_fd: int, root: str, site_dirs: list[str], mode: str = "root") -> None:
     """Serve fork requests on `control_fd` until it closes. `root` is an empty directory used as mount point;
-    `site_dirs` are the client's site-packages, shown read-only in the jail."""
+    `site_dirs` are the client's site-packages, shown read-only in the jail; `mode` is ``root`` or ``userns``.
+
+    The client's first message from here is ``ok`` and the launcher's pid (8 bytes), or ``E`` and one line saying
+    why the sandbox cannot be set up on this machine (then the launcher exits)."""
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    binds = jail.system_binds(site_dirs)
-    jail.build_base(root, binds)  # the read-only root, built once; every run copies it
-    child.prepare_interpreter(binds, jail.jail_path)
-    jail.unshare_uts()  # one host name for all runs (none can change it), apart from the host's
+    try:
+        jail.set_mode(mode)
+        if mode == "userns":
+            _enter_own_namespaces(control)
+        binds = jail.system_binds(site_dirs)
+        jail.build_base(root, binds)  # the read-only root, built once; every run copies it
+        child.prepare_interpreter(binds, jail.jail_path)
+        jail.unshare_uts()  # one host name for all runs (none can change it), apart from the host's
+        launcher = _Launcher(control, root)
+        spawn.probe(root, launcher.own_pid_ns)  # one throw-away jail: a refusal is said now, not run by run
+    except (OSError, jail.IsolationError) as err:
+        control.sendall(b"E" + " ".join(str(err).split()).encode()[:2000])
+        os._exit(1)
     random.seed(0)  # every run inherits this state (`jail.fork` does not reseed): the same program, the same draws
-    launcher = _Launcher(control, root)
     gc.collect()
     gc.freeze()  # forks share these pages; the children's collector never touches (and so never copies) them
-    control.sendall(b"ok")
+    control.sendall(b"ok" + struct.pack("<q", int(os.readlink("/proc/self"))))  # our pid as the host sees it
     launcher.serve()
     os._exit(0)  # nothing to flush or finalise; the runs still alive die with us (parent-death signal)
+
+
+def _enter_own_namespaces(control: socket.socket) -> None:
+    """Userns mode: become root of a user namespace of our own (`jail.become_namespace_root`), then fork the real
+    launcher as init of a new PID namespace owned by it (a launcher may return to its own PID namespace between
+    runs only if it owns it). This process stays as the client's child, waits for the launcher and exits with it;
+    the launcher dies with it (parent-death signal), and its runs with the launcher."""
+    jail.become_namespace_root(os.getuid(), os.getgid())
+    parent = os.pidfd_open(os.getpid())
+    pid = os.fork()
+    if pid == 0:
+        jail.set_parent_death_signal()
+        if select.select([parent], [], [], 0)[0]:
+            os._exit(1)  # the parent died before the signal was armed
+        os.close(parent)
+        return
+    control.close()  # the launcher holds the control socket alone: its EOF is the client's sign that it died
+    _, status = os.waitpid(pid, 0)
+    os._exit(max(0, os.waitstatus_to_exitcode(status)))

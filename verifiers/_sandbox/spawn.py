@@ -8,6 +8,7 @@ Two kinds, each the init (pid 1) of its own new PID namespace, with new mount/ne
   the model's code. For a function-style run its descriptors 3 and 4 are the call channel to a judge.
 - a judge J (`start_judge`): long-lived, see `judge.py`; it holds the tests, C never sees them.
 
+In userns mode each also enters a user namespace of its own once its mounts are made (`jail.enter_user_namespace`).
 Both start as trusted code, still root, and drop every descriptor that is not theirs first (other runs' pipes,
 the launcher's control socket). Killing C ends its run: when the init of a PID namespace dies, the kernel kills
 and reaps every other process in it (``setsid``/double-fork escapees included) before C itself is reported dead.
@@ -22,7 +23,7 @@ import select
 from verifiers._sandbox import child, jail, judge, wire
 from verifiers._sandbox.limits import Limits
 
-__all__ = ["start", "FDS"]
+__all__ = ["start", "probe", "FDS"]
 
 # Descriptors the launcher hands each kind of process, in this order (the client sends them with SCM_RIGHTS).
 FDS = {b"P": ("job", "out", "err", "ready"), b"F": ("job", "out", "err", "ready", "req", "rep"),
@@ -55,6 +56,8 @@ def start(kind: bytes, fds: dict[str, int], root: str, launcher_pidfd: int) -> N
             os.close(fds["net"])
         jail.build_run(root, limits.tmp_bytes if kind != b"J" else _JUDGE_TMP_BYTES, uid)
         jail.mount_proc(root)
+        if jail.mode() == "userns":
+            jail.enter_user_namespace(uid)
     except BaseException as err:  # noqa: BLE001 - never run anything half-confined
         _fail(report, err)
     if kind == b"J":
@@ -104,3 +107,37 @@ def _judge_main(ctl: int, root: str, limits: Limits, uid: int) -> None:
     except BaseException:  # noqa: BLE001 - a judge that cannot confine itself judges nothing
         os._exit(125)
     judge.serve(3, limits.cpu_seconds + 1)
+
+
+def probe(root: str, own_pid_ns: int) -> None:
+    """In the launcher, once, before serving: build and confine one throw-away jail exactly as a run's init does,
+    so that a machine that refuses a step (a kernel without unprivileged user namespaces, a container that hides
+    parts of /proc) is reported once, as one line, instead of failing every run. IsolationError on refusal."""
+    read_r, write_w = os.pipe()
+    jail.unshare_pid()
+    try:
+        pid = jail.fork()
+        if pid == 0:
+            try:
+                os.close(read_r)
+                limits = Limits()
+                jail.enter_run_namespaces(-1)
+                jail.build_run(root, 1 << 16, 0x2FFFFFFF)
+                jail.mount_proc(root)
+                if jail.mode() == "userns":
+                    jail.enter_user_namespace(0x2FFFFFFF)
+                jail.enter_root(root)
+                jail.confine(0x2FFFFFFF, 1, limits.memory_bytes, 4096, 2, 16)
+                os.write(write_w, b"R")
+            except BaseException as err:  # noqa: BLE001 - reported to the launcher
+                os.write(write_w, f"{type(err).__name__}: {err}".encode()[:1000])
+            os._exit(0)
+    finally:
+        jail.setns(own_pid_ns, jail.CLONE_NEWPID)
+        os.close(write_w)
+    with os.fdopen(read_r, "rb") as fh:
+        said = fh.read()
+    os.waitpid(pid, 0)
+    if said != b"R":
+        raise jail.IsolationError("the code sandbox cannot isolate a run on this machine: "
+                                  + (said.decode(errors="replace") or "the test jail died"))
