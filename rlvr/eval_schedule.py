@@ -58,6 +58,10 @@ class LogSpacedEvaluator(TrainerCallback):
         return log_bucket(flops, reference, self.ppd) > log_bucket(last, reference, self.ppd)
 
     def _run(self, step: int, flops: float, model, tokenizer) -> dict:
+        if not self.is_main:  # only rank 0 evaluates and writes; the others keep the same schedule state
+            row = {"step": step, "compute_flops": flops}
+            self.rows.append(row)
+            return row
         result = self.evaluate_fn(model, tokenizer)
         row = result.row(step=step, compute_flops=flops, benchmark=self.benchmark, ks=self.ks)
         self.run.append(EVALS, row)
@@ -76,12 +80,14 @@ class LogSpacedEvaluator(TrainerCallback):
                 "base_pass@1": base["pass@1"] if base else None, "final_pass@1": final["pass@1"] if final else None,
                 "final_pass@k": final["pass@k"] if final else None}
 
+    # Every rank decides the same way (the compute in the logs is the same on every rank): a checkpoint save is a
+    # collective operation, so a save decided on rank 0 alone would deadlock NCCL or crash gloo.
     def on_train_begin(self, args, state, control, model=None, processing_class=None, **kwargs):
-        if self.is_main and not any(r["compute_flops"] == 0 for r in self.rows) and state.global_step == 0:
+        if not any(r["compute_flops"] == 0 for r in self.rows) and state.global_step == 0:
             self._run(0, 0.0, model, processing_class)
 
     def on_log(self, args, state, control, logs=None, model=None, processing_class=None, **kwargs):
-        if not self.is_main or not logs or "compute/flops" not in logs:
+        if not logs or "compute/flops" not in logs:
             return
         step, flops = state.global_step, float(logs["compute/flops"])
         if self._due(step, flops, final=step >= state.max_steps):
