@@ -29,7 +29,7 @@ from pathlib import Path
 from rlvr.config import ExperimentConfig
 from rlvr.errors import UserError
 
-__all__ = ["build_datasets", "load_rows", "format_prompt"]
+__all__ = ["build_datasets", "load_rows", "format_prompt", "prompt_limit", "long_prompts", "check_text_file"]
 
 _SHOWN = 5  # bad rows quoted in an error message
 
@@ -42,7 +42,7 @@ def format_prompt(cfg: ExperimentConfig, question: str):
 
 def _raise_bad(bad: list[tuple[int, object, str]], total: int, what: str, fix: str) -> None:
     if bad:
-        shown = "; ".join(f"row {i}: {str(value)[:80]!r} ({reason})" for i, value, reason in bad[:_SHOWN])
+        shown = "; ".join(f"row {i}: {str(value)[:80]!r} ({reason})" for i, value, reason in bad[:_SHOWN])  # 1-based
         more = f" (first {_SHOWN} shown)" if len(bad) > _SHOWN else ""
         raise UserError(f"{len(bad)} of {total} {what}{more}: {shown}. {fix}")
 
@@ -58,10 +58,12 @@ def _load_split(cfg: ExperimentConfig, split: str):
     local = Path(path)
     try:
         if local.suffix in (".jsonl", ".json") or local.is_file():
+            if local.is_dir():
+                raise UserError(f"dataset_path {path!r} is a folder; give a .jsonl file, or a dataset folder "
+                                "without a .jsonl/.json suffix")
             if not local.is_file():
                 raise UserError(f"dataset_path {path!r} does not exist")
-            if not local.read_text(encoding="utf-8", errors="replace").strip():
-                raise UserError(f"dataset_path {path!r} is empty; it needs one JSON object per line")
+            check_text_file(local)
             return datasets.load_dataset("json", data_files={split: str(local)}, split=split)
         return datasets.load_dataset(path, cfg.dataset_config, split=split)
     except UserError:
@@ -73,8 +75,30 @@ def _load_split(cfg: ExperimentConfig, split: str):
         raise UserError(f"could not load split {split!r} of dataset {path!r}: {err}") from None
 
 
-def load_rows(cfg: ExperimentConfig, split: str) -> list[dict]:
-    """Rows of `split` of the configured real dataset as {"question", "reference"} (references not yet checked)."""
+def check_text_file(path: Path) -> None:
+    """UserError naming the file and line when a data file is empty or not UTF-8 (read in binary, line by line,
+    before any parser sees it)."""
+    lines = 0
+    try:
+        with open(path, "rb") as fh:
+            for number, raw in enumerate(fh, 1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    raise UserError(f"{path}: line {number} is not UTF-8 (byte {err.start + 1}: "
+                                    f"{raw[err.start:err.start + 1]!r}); re-encode the file as UTF-8") from None
+                lines += bool(raw.strip())
+    except OSError as err:
+        raise UserError(f"cannot read {path}: {err.strerror or err}") from None
+    if not lines:
+        raise UserError(f"{path} is empty; it needs one JSON object per line")
+
+
+def load_rows(cfg: ExperimentConfig, split: str, collect: list | None = None) -> list[dict]:
+    """Rows of `split` of the configured real dataset as {"question", "reference"} (references not yet checked).
+
+    With `collect` (a list), unusable rows are appended to it as (1-based row, value, reason) instead of raising,
+    so `rlvr audit` can list them all."""
     ds = _load_split(cfg, split)
     missing = [c for c in (cfg.question_column, cfg.answer_column) if c not in ds.column_names]
     if missing:
@@ -82,7 +106,7 @@ def load_rows(cfg: ExperimentConfig, split: str) -> list[dict]:
                         f"are {ds.column_names}. Set question_column / answer_column in the config.")
     pattern = re.compile(cfg.answer_regex, re.MULTILINE) if cfg.answer_regex else None
     rows, bad = [], []
-    for i, ex in enumerate(ds):
+    for i, ex in enumerate(ds, 1):
         question, answer = ex[cfg.question_column], ex[cfg.answer_column]
         answer = "" if answer is None else str(answer)
         if question is None or not str(question).strip():
@@ -94,6 +118,9 @@ def load_rows(cfg: ExperimentConfig, split: str) -> list[dict]:
                 continue
             answer = match.group(1).strip()
         rows.append({"question": str(question), "reference": answer})
+    if collect is not None:
+        collect.extend(bad)
+        return rows
     _raise_bad(bad, len(ds), f"rows of {cfg.dataset_path!r} (split {split!r}) cannot be used",
                "Fix the regex or the data, or drop these rows.")
     return rows
@@ -101,7 +128,7 @@ def load_rows(cfg: ExperimentConfig, split: str) -> list[dict]:
 
 def _check_references(rows: list[dict], verifier, where: str) -> None:
     bad = []
-    for i, row in enumerate(rows):
+    for i, row in enumerate(rows, 1):
         reason = verifier.check_reference(row["reference"])
         if reason is not None:
             bad.append((i, row["reference"], reason))
@@ -109,20 +136,43 @@ def _check_references(rows: list[dict], verifier, where: str) -> None:
                "Fix or drop these rows (`rlvr audit --config CONFIG` lists them all).")
 
 
-def _check_prompt_lengths(rows: list[dict], cfg: ExperimentConfig, tokenizer, where: str) -> None:
+def prompt_limit(cfg: ExperimentConfig, max_positions: int | None) -> int | None:
+    """The longest prompt in tokens: max_prompt_length if set, and never more than the model's positions minus
+    max_completion_length (a longer prompt cannot be generated from)."""
+    room = max_positions - cfg.max_completion_length if max_positions else None
+    limits = [n for n in (cfg.max_prompt_length, room) if n]
+    return min(limits) if limits else None
+
+
+def long_prompts(rows: list[dict], cfg: ExperimentConfig, tokenizer, limit: int) -> list[tuple[int, object, str]]:
+    """(1-based row, question, reason) of every prompt longer than `limit` tokens.
+
+    A prompt of more than 8 characters per allowed token is refused from its length alone, without tokenizing it
+    (no tokenizer makes a token of more than a few characters of ordinary text), so a 10 MB row costs nothing."""
     from rlvr.evaluate import prompt_text
 
-    texts = [prompt_text(tokenizer, format_prompt(cfg, row["question"])) for row in rows]
-    lengths = [len(ids) for ids in tokenizer(texts)["input_ids"]]  # with special tokens, as TRL tokenizes
-    bad = [(i, row["question"], f"{n} tokens") for i, (row, n) in enumerate(zip(rows, lengths, strict=True))
-           if n > cfg.max_prompt_length]
-    _raise_bad(bad, len(rows), f"{where} prompts are longer than max_prompt_length={cfg.max_prompt_length} tokens",
-               "Raise max_prompt_length or drop these rows.")
+    bad, candidates = [], []
+    for i, row in enumerate(rows, 1):
+        question = row["question"]
+        if len(question) > 8 * limit:
+            bad.append((i, question, f"{len(question):,} characters"))
+        else:
+            candidates.append((i, question, prompt_text(tokenizer, format_prompt(cfg, question))))
+    if candidates:
+        lengths = [len(ids) for ids in tokenizer([t for _, _, t in candidates])["input_ids"]]  # as TRL tokenizes
+        bad += [(i, q, f"{n} tokens") for (i, q, _), n in zip(candidates, lengths, strict=True) if n > limit]
+    return sorted(bad, key=lambda b: b[0])
+
+
+def _check_prompt_lengths(rows: list[dict], cfg: ExperimentConfig, tokenizer, limit: int, where: str) -> None:
+    _raise_bad(long_prompts(rows, cfg, tokenizer, limit), len(rows),
+               f"{where} prompts are longer than the limit of {limit} tokens (max_prompt_length, or the model's "
+               f"positions minus max_completion_length={cfg.max_completion_length})",
+               "Raise max_prompt_length (within the model's positions) or drop these rows.")
 
 
 def _split_rows(cfg: ExperimentConfig) -> tuple[list[dict], list[dict]]:
     if cfg.task != "dataset":
-
         return cfg.make_task().splits(cfg)
     if cfg.dataset_eval_split and Path(cfg.dataset_path or "").is_file():
         raise UserError(f"dataset_eval_split={cfg.dataset_eval_split!r} cannot select a split of the single file "
@@ -137,30 +187,33 @@ def _split_rows(cfg: ExperimentConfig) -> tuple[list[dict], list[dict]]:
     return train[:-cfg.heldout_size], train[-cfg.heldout_size:]
 
 
-def build_datasets(cfg: ExperimentConfig, verifier, tokenizer=None):
+def build_datasets(cfg: ExperimentConfig, verifier, tokenizer=None, max_positions: int | None = None):
     """(train, held-out) `datasets.Dataset`s with columns prompt, question, reference.
 
         train_ds, heldout_ds = build_datasets(cfg, cfg.make_verifier())
         train_ds[0]   # {"prompt": "12+34=", "question": "12+34=", "reference": "46"}
 
-    `tokenizer` (optional) enables the `max_prompt_length` check.
+    `tokenizer` (optional) enables the prompt-length check against `prompt_limit(cfg, max_positions)`.
     """
     import datasets
 
     train, heldout = _split_rows(cfg)
+    limit = prompt_limit(cfg, max_positions)
     for name, rows in (("training", train), ("held-out", heldout)):
         if not rows:
             raise UserError(f"the {name} split is empty; check the dataset and heldout_size")
+        if tokenizer is not None and limit:  # first: a huge prompt must not reach the verifier or the tokenizer
+            _check_prompt_lengths(rows, cfg, tokenizer, limit, name)
         _check_references(rows, verifier, name)
-        if tokenizer is not None and cfg.max_prompt_length:
-            _check_prompt_lengths(rows, cfg, tokenizer, name)
     if len(heldout) < cfg.eval_problems:
         raise UserError(f"eval_problems={cfg.eval_problems} but the held-out split has {len(heldout)} rows; "
                         "lower eval_problems")
 
-    def to_ds(rows: list[dict]):
+    def to_ds(rows: list[dict], extra: bool):
+        # Held-out rows keep their other keys (e.g. a difficulty level that benchmarks report subsets by).
         return datasets.Dataset.from_list(
-            [{"prompt": format_prompt(cfg, r["question"]), "question": r["question"], "reference": r["reference"]}
+            [{**({k: v for k, v in r.items() if k not in ("question", "reference")} if extra else {}),
+              "prompt": format_prompt(cfg, r["question"]), "question": r["question"], "reference": r["reference"]}
              for r in rows])
 
-    return to_ds(train), to_ds(heldout)
+    return to_ds(train, False), to_ds(heldout, True)

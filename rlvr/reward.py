@@ -11,7 +11,9 @@ or None per completion. The adapter
 - returns None for samples the verifier cannot score (bad reference, infrastructure failure): TRL turns None into
   NaN and masks the sample, so it is never silently a 0 or a 1;
 - is named after the verifier, so TRL logs ``rewards/<name>/mean``; logs ``verifier/<status>`` counts for every
-  status the verifier knows, ``verifier/unscored`` and ``time/reward_seconds`` through TRL's ``log_metric``;
+  status the verifier knows, ``verifier/unscored`` and ``time/reward_seconds`` through TRL's ``log_metric``.
+  TRL averages a logged metric over processes, so counts are logged times the number of processes: the logged
+  value is the count over the whole generation batch of every process (not rank 0's share);
 - raises (stopping training loudly) when more than `max_unscored_fraction` of a batch cannot be scored, because a
   run trained on mostly masked rewards would be measuring the verifier's failures, not RL;
 - hands each batch to an optional `on_batch` sink (the run folder's samples.jsonl writer).
@@ -20,6 +22,7 @@ or None per completion. The adapter
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -76,9 +79,10 @@ class VerifierReward:
         if completion_ids is not None:
             self.completion_tokens += sum(len(ids) for ids in completion_ids)
         if log_metric is not None:
+            world = int(os.environ.get("WORLD_SIZE", "1"))  # TRL logs the mean over processes; we want the sum
             for status in sorted(set(self.verifier.statuses) | set(counts)):
-                log_metric(f"verifier/{status}", float(counts.get(status, 0)))
-            log_metric("verifier/unscored", float(unscored))
+                log_metric(f"verifier/{status}", float(counts.get(status, 0) * world))
+            log_metric("verifier/unscored", float(unscored * world))
             log_metric("time/reward_seconds", seconds)
         if self.on_batch is not None:
             self.on_batch({"prompts": list(prompts), "completions": texts, "references": list(references),

@@ -22,14 +22,20 @@ __all__ = ["RunRecorder", "SampleWriter"]
 
 
 class SampleWriter:
-    """Appends up to `per_batch` rows per reward batch to samples.jsonl, at most `cap` rows in total."""
+    """Appends up to `per_batch` rows per reward batch to samples.jsonl, at most `cap` rows in total.
 
-    def __init__(self, run: RunFolder, cap: int, per_batch: int, already: int = 0, is_main: bool = True):
-        self.run, self.cap, self.per_batch, self.written, self.is_main = run, cap, per_batch, already, is_main
+    Rows already in the file (earlier attempts) count against the cap, and a step that already has samples (a step
+    replayed after a resume from an older checkpoint) writes none, so the file never holds duplicates."""
+
+    def __init__(self, run: RunFolder, cap: int, per_batch: int, is_main: bool = True):
+        self.run, self.cap, self.per_batch, self.is_main = run, cap, per_batch, is_main
+        prior = run.read(SAMPLES)
+        self.written = len(prior)
+        self.done_steps = {r.get("step") for r in prior}
         self.step = 0
 
     def __call__(self, batch: dict) -> None:
-        if not self.is_main or self.written >= self.cap:
+        if not self.is_main or self.written >= self.cap or self.step in self.done_steps:
             return
         total = len(batch["completions"])
         take = min(self.per_batch, self.cap - self.written, total)

@@ -18,10 +18,12 @@ import os
 import time
 from pathlib import Path
 
+from rlvr.checkpoints import checkpoint_step
 from rlvr.config import ExperimentConfig
 from rlvr.errors import UserError
+from rlvr.guards import Diverged, DivergenceGuard, resume_point, verifier_totals
 from rlvr.preemption import GracefulStop
-from rlvr.runfolder import EVENTS, METRICS, SAMPLES, RunFolder
+from rlvr.runfolder import EVENTS, METRICS, RunFolder
 
 __all__ = ["train", "grpo_args", "Preempted"]
 
@@ -83,30 +85,52 @@ def train(cfg: ExperimentConfig, overrides: dict | None = None) -> Path:
 
 def _train_attempt(cfg: ExperimentConfig, run: RunFolder) -> None:
     t_start = time.time()
-    trainer, ledger, reward_fn, recorder, evaluator = build_trainer(cfg, run)
-
-    from rlvr.checkpoints import newest_complete, remove_incomplete
-
-    removed = remove_incomplete(run.checkpoints)
-    if removed:
-        logger.warning("ignored %d interrupted checkpoint save(s): %s", len(removed), [p.name for p in removed])
-    resume_from = newest_complete(run.checkpoints)
+    resume_from = resume_point(run, _world_size())  # checked before any model work: a damaged run fails fast
+    trainer, ledger, _, recorder, evaluator = build_trainer(cfg, run)
+    step = 0
     if resume_from is not None:
         ledger.load(resume_from)
+        step = checkpoint_step(resume_from)
         logger.info("resuming %s from %s (attempt %d)", run.path, resume_from.name, run.attempt)
+    if step >= cfg.max_steps:  # stopped after its last step (SIGTERM there, or a kill before summary.json)
+        _finish(cfg, run, trainer, ledger, evaluator, resume_from)
+    else:
+        _fit(cfg, run, trainer, resume_from)
+        step = trainer.state.global_step
+    if _is_main():
+        run.write_summary(_summary(cfg, run, step, ledger, recorder, evaluator, time.time() - t_start))
+
+
+def _fit(cfg: ExperimentConfig, run: RunFolder, trainer, resume_from) -> None:
+    """trainer.train(), with preemption and divergence turned into events and one-line exits."""
     stop = GracefulStop().install()
     trainer.add_callback(stop)
     try:
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    except Diverged as err:
+        if _is_main():
+            run.append(EVENTS, {"event": "diverged", "step": err.step, "key": err.key, "value": str(err.value)})
+        raise UserError(str(err)) from None
     finally:
         stop.uninstall()
     if stop.received is not None:
         if _is_main():
             run.append(EVENTS, {"event": "preempted", "step": trainer.state.global_step, "signal": stop.received})
         raise Preempted(run.path, trainer.state.global_step, stop.exit_code)
-    if _is_main():
-        run.write_summary(_summary(cfg, run, trainer, ledger, reward_fn, recorder, evaluator,
-                                   time.time() - t_start))
+
+
+def _finish(cfg: ExperimentConfig, run: RunFolder, trainer, ledger, evaluator, checkpoint) -> None:
+    """A run whose newest checkpoint is at max_steps: no more training, only its final evaluation if missing."""
+    from types import SimpleNamespace
+
+    from transformers import AutoModelForCausalLM, TrainerControl
+
+    logger.info("%s already trained its %d steps; finishing it (final evaluation if due, summary)", run.name,
+                cfg.max_steps)
+    state = SimpleNamespace(global_step=cfg.max_steps, max_steps=cfg.max_steps, is_world_process_zero=_is_main())
+    model = AutoModelForCausalLM.from_pretrained(checkpoint)
+    evaluator.on_log(trainer.args, state, TrainerControl(), logs={"compute/flops": ledger.flops}, model=model,
+                     processing_class=trainer.processing_class)
 
 
 class Preempted(Exception):
@@ -121,7 +145,7 @@ class Preempted(Exception):
 def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     """Model, tokenizer, datasets, reward and callbacks, wired into a GRPOTrainer."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
     from transformers.utils import logging as hf_logging
     from trl import GRPOTrainer
@@ -141,14 +165,15 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    train_ds, heldout_ds = build_datasets(cfg, verifier, tokenizer)  # fail fast, before loading weights
+    positions = getattr(AutoConfig.from_pretrained(model_path), "max_position_embeddings", None)
+    train_ds, heldout_ds = build_datasets(cfg, verifier, tokenizer, positions)  # fail fast, before loading weights
     model = AutoModelForCausalLM.from_pretrained(model_path)
     args = grpo_args(cfg, run.checkpoints)
     if getattr(verifier, "limits", None) is not None and _is_main():  # after RLVR_CODE_* environment overrides
         run.note_env("verifier_limits", dataclasses.asdict(verifier.limits))
 
     is_main = _is_main()
-    samples = SampleWriter(run, cfg.samples_cap, cfg.samples_per_step, len(run.read(SAMPLES)), is_main)
+    samples = SampleWriter(run, cfg.samples_cap, cfg.samples_per_step, is_main)
     reward_fn = VerifierReward(verifier, "reference", workers=cfg.reward_workers, on_batch=samples)
 
     n_params = flops_params(model)
@@ -168,20 +193,24 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     # Ledger first, so every later callback (and every report_to tracker) sees the compute/* keys.
     handler = trainer.callback_handler
     handler.callbacks.insert(0, ledger)
-    for cb in (recorder, evaluator, CompletionMarker(ledger)):
+    for cb in (recorder, DivergenceGuard(), evaluator, CompletionMarker(ledger)):
         handler.add_callback(cb)
     return trainer, ledger, reward_fn, recorder, evaluator
 
 
-def _summary(cfg, run, trainer, ledger, reward_fn, recorder, evaluator, seconds) -> dict:
+def _summary(cfg, run, step, ledger, recorder, evaluator, seconds) -> dict:
+    """summary.json: compute from the ledger (restored with each checkpoint), counts and rows from the run folder,
+    so every figure covers the whole run (every attempt, every process)."""
+    metrics = [r for r in run.read(METRICS) if "step" in r and "event" not in r]
+    last = max(metrics, key=lambda r: (r["step"], r.get("attempt", 0)), default={})
     return {
         "run_id": run.name, "experiment": cfg.experiment, "seed": cfg.seed,
-        "steps": trainer.state.global_step, "compute_flops": ledger.flops,
+        "steps": step, "max_steps": cfg.max_steps, "attempts": run.attempt, "compute_flops": ledger.flops,
         "compute_flops_generate": ledger.flops_generate, "compute_flops_train": ledger.flops_train,
         "tokens": ledger.tokens, "n_params_flops": ledger.n_params,
         **evaluator.summary(),
-        "verifier_statuses": dict(reward_fn.totals),
-        "final_metrics": {k: v for k, v in recorder.last_row.items() if k.startswith(("reward", "compute/"))},
+        "verifier_statuses": verifier_totals(run),
+        "final_metrics": {k: v for k, v in last.items() if k.startswith(("reward", "compute/"))},
         "seconds_this_attempt": round(seconds, 1),
-        "time_wall": recorder.last_row.get("time/wall"),
+        "time_wall": last.get("time/wall"),
     }

@@ -14,8 +14,9 @@ def batch(n):
 
 
 def test_samples_are_capped_and_spread_over_prompts(tmp_path):
-    writer = SampleWriter(RunFolder(tmp_path), cap=6, per_batch=4, already=0)
-    for _ in range(3):
+    writer = SampleWriter(RunFolder(tmp_path), cap=6, per_batch=4)
+    for step in range(1, 4):
+        writer.step = step
         writer(batch(16))
     rows = read_jsonl(tmp_path / "samples.jsonl")
     assert len(rows) == 6
@@ -23,10 +24,31 @@ def test_samples_are_capped_and_spread_over_prompts(tmp_path):
     assert rows[0]["reward"] is None and rows[0]["status"] == "bad_reference"
 
 
+def _earlier_attempt(tmp_path, steps):
+    run = RunFolder(tmp_path)
+    run.attempt = 1
+    for step in steps:
+        run.append("samples.jsonl", {"step": step, "prompt": "p", "completion": "c", "reference": "r",
+                                     "reward": 1.0, "status": "correct"})
+    run.attempt = 2
+    return run
+
+
 def test_samples_cap_counts_rows_from_earlier_attempts(tmp_path):
-    writer = SampleWriter(RunFolder(tmp_path), cap=6, per_batch=4, already=6)
+    writer = SampleWriter(_earlier_attempt(tmp_path, range(1, 7)), cap=6, per_batch=4)
+    writer.step = 7
     writer(batch(8))
-    assert read_jsonl(tmp_path / "samples.jsonl") == []
+    assert len(read_jsonl(tmp_path / "samples.jsonl")) == 6
+
+
+def test_a_replayed_step_writes_no_duplicate_samples_and_rows_carry_attempt(tmp_path):
+    # attempt 1 sampled steps 1-3 and was killed; attempt 2 resumed from the checkpoint at step 2 and replays step 3
+    writer = SampleWriter(_earlier_attempt(tmp_path, [1, 2, 3]), cap=100, per_batch=2)
+    for step in (3, 4):
+        writer.step = step
+        writer(batch(8))
+    rows = read_jsonl(tmp_path / "samples.jsonl")
+    assert [(r["step"], r["attempt"]) for r in rows] == [(1, 1), (2, 1), (3, 1), (4, 2), (4, 2)]
 
 
 def test_recorder_writes_one_row_per_log_with_identity(tmp_path):
