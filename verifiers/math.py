@@ -60,6 +60,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -139,6 +140,33 @@ class MathVerifier(Verifier):
         except (RuntimeError, OSError) as err:  # could not start a worker: infrastructure, not the answer
             return [[None, "error", f"math worker unavailable: {err}"] for _ in jobs]
 
+    def canonical(self, completion: str) -> Hashable | None:
+        """The majority-vote (maj@k) key of a completion's final answer: equal exact values give equal keys
+        (``\\frac12``, ``0.5`` and ``1/2`` all give ``("num", "1/2")``); no answer, or one that is not a value, gives
+        None. Deterministic and total; plain numbers are keyed in-process, the rest in a worker."""
+        return self.canonical_batch([completion])[0]
+
+    def canonical_batch(self, completions, workers: int = 1) -> list[Hashable | None]:
+        """`canonical` of each completion, in input order; the slow ones share `workers` worker processes."""
+        keys: list = []
+        slow: list[tuple[int, str]] = []
+        for i, completion in enumerate(completions):
+            try:
+                key, answer = _fast_key(completion)
+            except Exception:  # noqa: BLE001 - total: a bug of ours gives no key (the sample does not vote)
+                key, answer = None, None
+            keys.append(key)
+            if answer is not None:
+                slow.append((i, answer))
+        if slow:
+            try:
+                results = self.pool.run([["canon", a, ""] for _, a in slow], max(workers, 1))
+            except (RuntimeError, OSError):  # no worker: no keys, never a wrong one
+                results = [[None]] * len(slow)
+            for (i, _), result in zip(slow, results, strict=True):
+                keys[i] = _frozen(result[0])
+        return keys
+
     def check_reference(self, reference: str) -> str | None:
         """None when `reference` parses completely (the verifier can score against it), else the reason."""
         if not isinstance(reference, str) or not reference.strip():
@@ -182,6 +210,32 @@ def _fast(pair) -> tuple[Verdict | None, tuple[str, str] | None]:
         ok = _fast_equal(ans_num[0], ans_num[1], ref_num[0], ref_num[1])
         return _decided(ok, "" if ok else f"{_show(ans_num[0])} != {_show(ref_num[0])} ({how})"), None
     return None, (normalize(answer), normalize(reference))
+
+
+def _fast_key(completion) -> tuple[Hashable | None, str | None]:
+    """(key, None) when decided in-process, else (None, normalised answer) for a worker's ``canon`` job."""
+    if not isinstance(completion, str):
+        return None, None
+    answer, _ = extract_answer(completion)
+    if answer is None or not normalize(answer):
+        return None, None
+    if _choice(answer):
+        return ("choice", _choice(answer)), None
+    if _text_answer(answer):
+        return ("text", _text_answer(answer)), None
+    number = plain_number(answer)
+    if number is None:
+        return None, normalize(answer)
+    value, kind = number
+    if isinstance(value, str):  # beyond int(str) limits: the digit string (integers match the worker's key)
+        value = value[:-3] if value.endswith("e-0") else value
+    key = ("num", str(value))
+    return (("percent", key) if kind == "percent" else key), None
+
+
+def _frozen(key) -> Hashable | None:
+    """A worker's JSON key as nested tuples (hashable)."""
+    return tuple(_frozen(x) for x in key) if isinstance(key, list) else key
 
 
 def _decided(ok: bool, detail: str) -> Verdict:

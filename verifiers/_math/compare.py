@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from verifiers._math.grammar import ParseError, TooLarge, Unevaluated, parse
+from verifiers._math.grammar import Juxtaposed, ParseError, TooLarge, Unevaluated, is_name, parse
 
-__all__ = ["judge", "check_reference"]
+__all__ = ["judge", "check_reference", "canonical"]
 
 
 def check_reference(reference: str) -> str | None:
@@ -32,6 +32,8 @@ def judge(answer: str, reference: str) -> tuple[float | None, str, str]:
         ans = parse(answer)
     except Unevaluated as err:
         return 0.0, "unevaluated", str(err)
+    except Juxtaposed as err:  # 2 3, 10 9/4: not an answer at all (never a product)
+        return 0.0, "no_answer", str(err)
     except (ParseError, TooLarge) as err:
         return 0.0, "wrong", f"answer not comparable: {err}"
     return (1.0, "correct", "") if equal(ans, ref) else (0.0, "wrong", f"{_short(ans)} != {_short(ref)}")
@@ -54,6 +56,10 @@ def _scalar_equal(a, b) -> bool:
     if diff == 0 or sp.expand(diff) == 0:
         return True
     return sp.simplify(diff) == 0
+
+
+def _structured(value) -> bool:
+    return isinstance(value, tuple)
 
 
 def _equation_equal(lhs_a, rhs_a, lhs_b, rhs_b) -> bool:
@@ -92,16 +98,20 @@ def equal(a, b) -> bool:
             return False
         if a[1] == "in":
             return a[2] == b[2] and equal(a[3], b[3])
-        if a[1] == "==":
+        if _structured(a[3]) or _structured(b[3]):  # x = (0, 1): the same name and the same structure
+            return equal(a[2], b[2]) and equal(a[3], b[3])
+        if a[1] in ("==", "!="):
             return _equation_equal(a[2], a[3], b[2], b[3])
         return _scalar_equal(sp.expand(a[2] - a[3]), sp.expand(b[2] - b[3]))
-    if ta == "rel" or tb == "rel":  # x = 3 answers 3, x \in [1,2] answers [1,2]: a single variable on the left
+    if ta == "rel" or tb == "rel":  # x = 3 answers 3, f(2) = 5 answers 5, x \in [1,2] answers [1,2]
         rel, other = (a, b) if ta == "rel" else (b, a)
-        return rel[1] in ("==", "in") and isinstance(rel[2], sp.Symbol) and equal(rel[3], other)
+        return rel[1] in ("==", "in") and is_name(rel[2]) and equal(rel[3], other)
     if ta == "union" and tb == "union":
         return _multiset_equal(a[1], b[1])
     if ta in ("set", "list") and tb in ("set", "list"):
         return _multiset_equal(a[1], b[1])
+    if ta == "seq" and tb == "seq" and is_name(a) and is_name(b):
+        return a[2] == b[2]  # tuples of variables (the left side of (a, b) = (3, 4))
     if ta == "seq" and tb == "seq":
         return a[1] == b[1] and a[3] == b[3] and len(a[2]) == len(b[2]) and all(
             equal(x, y) for x, y in zip(a[2], b[2], strict=True))
@@ -111,3 +121,54 @@ def equal(a, b) -> bool:
     if ta == "scalar" and tb == "scalar":
         return _scalar_equal(a, b)
     return False
+
+
+def canonical(answer: str):
+    """The majority-vote key of an answer (nested lists of strings, JSON-safe), or None when it is not an answer.
+
+    Equal exact numbers give equal keys (``["num", "1/2"]`` for ``\\frac12``, ``0.5``, ``\\sqrt{1/4}``); a single
+    variable's equation votes with its right side (``x = 3`` with ``3``); lists and sets are sorted (``{1, 2}`` with
+    ``2, 1``); symbolic answers are keyed by sympy's simplified, expanded form, so equal expressions that sympy
+    brings to different normal forms may get different keys (a split vote, never a merged one).
+    """
+    try:
+        return _key(parse(answer))
+    except (ParseError, Unevaluated, TooLarge):
+        return None
+
+
+def _key(value) -> list:
+    if not isinstance(value, tuple):
+        return _expr_key(value)
+    tag = value[0]
+    if tag == "percent":
+        return ["percent", _key(value[1])]
+    if tag == "rel":
+        op, lhs, rhs = value[1:]
+        if op in ("==", "in") and is_name(lhs):
+            return _key(rhs)
+        if _structured(rhs):
+            return ["rel", op, _key(lhs), _key(rhs)]
+        diff = sp.expand(lhs - rhs)
+        if op in ("==", "!="):  # equal up to a non-zero factor: divide by the first coefficient
+            try:
+                first = sp.Poly(diff).coeffs()[0] if diff.free_symbols else diff
+            except sp.PolynomialError:
+                first = 1
+            diff = sp.expand(diff / first) if first != 0 else diff
+        return ["rel", op, _expr_key(diff)]
+    if tag in ("list", "set", "union"):  # compared as multisets: sorted keys (a list equals a set of the same items)
+        return ["union" if tag == "union" else "set", sorted((_key(x) for x in value[1]), key=repr)]
+    if tag == "seq":
+        return ["seq", value[1], [_key(x) for x in value[2]], value[3]]
+    if tag == "matrix":
+        return ["matrix", [[_expr_key(x) for x in row] for row in value[1]]]
+    raise ParseError(f"no key for {tag}")
+
+
+def _expr_key(expr) -> list:
+    if isinstance(expr, sp.Basic) and not expr.is_Rational and not expr.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+        expr = sp.expand(sp.simplify(expr))
+    if isinstance(expr, sp.Basic) and expr.is_Rational:
+        return ["num", str(expr)]
+    return ["expr", sp.srepr(expr)]

@@ -1,8 +1,11 @@
 """Final-answer extraction and the in-process fast path of the `math` verifier (no sympy, bounded work).
 
 Extraction order (DESIGN "Math policy"): the last complete ``\\boxed{...}`` (or ``\\fbox{...}``); else the last
-``#### x`` line; else the last "answer is x" / "Answer: x"; else the last number. A ``\\boxed{`` left open after
-the last complete box (a completion cut by the token limit) means the final answer is missing: no answer.
+``#### x`` line; else the last "answer is x" / "Answer: x"; else the last complete math span (``$...$``,
+``$$...$$``, ``\\(...\\)``, ``\\[...\\]``, its content taken whole) or the last plain number outside math spans,
+whichever ends later. A ``\\boxed{`` left open after the last complete box (a completion cut by the token limit)
+means the final answer is missing: no answer. A "plain number" is a run of digit groups separated by single spaces
+(``1 000``, ``4 4/9``, ``2 3``), so that juxtaposed numerals reach the grammar whole and are judged there.
 
 The fast path decides pairs whose both sides are plain numbers (integers of any length, decimals, ``a/b``,
 ``\\frac{a}{b}``, thousands separators, a trailing unit or percent or degree sign) with exact rational
@@ -22,7 +25,15 @@ _HASH = re.compile(r"####\s*([^\n]+)")
 _ANSWER_IS = re.compile(r"answer\s*(?:is\s*:?|:)\**", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)")
 _WRAPPERS = re.compile(r"^(?:\*+|\$+|\\\(|\\\[)\s*|\s*(?:\*+|\$+|\\\)|\\\])$")
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+# One number (thousands commas only in groups of three), and a run of them separated by single spaces. A minus
+# sign counts only where it cannot be a dash between two numbers or words ("pages 10-12" ends with 12, not -12).
+_ONE = r"(?:[1-9]\d{0,2}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?:/\d+)?|\.\d+"
+_NUMBER = re.compile(rf"(?:(?<![\w)\]}}])-)?(?<![\w.])(?:{_ONE})(?:[ \u00a0](?:{_ONE}))*")
+# Math delimiters; an escaped dollar (\$) is a currency sign, never a delimiter.
+_DELIM = re.compile(r"(?<!\\)\$\$|(?<!\\)\$|\\\(|\\\)|\\\[|\\\]")
+_CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
+_PROSE = re.compile(r"(?:^|[\s(])[A-Za-z]{3,}")  # a word after removing commands and \text{}: "$5 for apples and $"
+_COMMANDS = re.compile(r"\\[A-Za-z]+(?:\s*\{[^{}]*\})?")
 
 
 def _boxes(text: str) -> tuple[str | None, bool]:
@@ -43,8 +54,60 @@ def _boxes(text: str) -> tuple[str | None, bool]:
     return last, any(start > last_start for start in stack)
 
 
+def math_spans(text: str) -> list[tuple[str, int, int]]:
+    """Complete math spans of `text` as (content, start, end), in order; linear time.
+
+    A ``$...$`` pair whose content reads as prose ("$5 for apples and $") is two currency signs: the second one may
+    open the next span. Delimiters of another kind inside an open span are part of its content.
+    """
+    spans, opened = [], None
+    for m in _DELIM.finditer(text):
+        delim = m.group()
+        if opened is None:
+            if delim in _CLOSER:
+                opened = m
+        elif delim == _CLOSER[opened.group()]:
+            content = text[opened.end():m.start()]
+            if delim == "$" and _PROSE.search(_COMMANDS.sub(" ", content)):
+                opened = m
+            else:
+                spans.append((content, opened.start(), m.end()))
+                opened = None
+    return spans
+
+
+def _last_number_or_span(text: str) -> tuple[str | None, str]:
+    spans = math_spans(text)
+    span = spans[-1] if spans else None
+    number = None
+    for m in _NUMBER.finditer(text):  # the last number outside every span
+        if not _inside(m.start(), spans):
+            number = m
+    if span is not None and (number is None or span[2] >= number.end()):
+        return span[0].strip(), "last math span"
+    if number is not None:
+        return number.group(), "last number"
+    return None, "no answer found"
+
+
+def _inside(pos: int, spans: list[tuple[str, int, int]]) -> bool:
+    lo, hi = 0, len(spans)  # spans are sorted and disjoint: binary search
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if spans[mid][2] <= pos:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < len(spans) and spans[lo][1] <= pos
+
+
 def _said(line: str) -> str:
-    """The answer part of an "answer is ..." line: first sentence, markdown/math delimiters removed."""
+    """The answer part of an "answer is ..." line: a leading math span whole (words after it are dropped), else the
+    first sentence with markdown/math delimiters removed."""
+    line = line.strip().lstrip("*").strip()
+    spans = math_spans(line)
+    if spans and spans[0][1] == 0:
+        return spans[0][0].strip()
     line = _SENTENCE_END.split(line.strip(), maxsplit=1)[0]
     for _ in range(3):
         line = _WRAPPERS.sub("", line.strip())
@@ -61,15 +124,12 @@ def extract_answer(completion: str) -> tuple[str | None, str]:
         return box, "boxed"
     hashes = _HASH.findall(text)
     if hashes:
-        return hashes[-1].strip(), "####"
+        return _said(hashes[-1]) if hashes[-1].lstrip().startswith(("$", "\\(")) else hashes[-1].strip(), "####"
     said = list(_ANSWER_IS.finditer(text))  # the last one: "the answer is 5. No, the answer is 6" answers 6
     if said:
         said = said[-1]
         return _said(text[said.end():].split("\n", 1)[0]), "answer is"
-    numbers = _NUMBER.findall(text)
-    if numbers:
-        return numbers[-1], "last number"
-    return None, "no answer found"
+    return _last_number_or_span(text)
 
 
 def reference_answer(reference: str) -> str:
@@ -87,8 +147,8 @@ _UNICODE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\
                           "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u2264": "\\le ", "\u2265": "\\ge ",
                           "\u2260": "\\ne ", "\u00a0": " ", "\u2009": " ", "\u202f": " "})
 
+_MATH_THOUSANDS = re.compile(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))")  # MATH's thousands separator: 10,\! 000
 _STRIP = [(re.compile(p), r) for p, r in [
-    (r"\\left|\\right|\\displaystyle|\\!|\\,|\\;|\\:|\\ |~|\\quad|\\qquad|\\\$", ""),
     (r"\{,\}", ","),
     (r"\\[dt]frac", r"\\frac"),
     (r"^\$+|\$+$|^\\\(|\\\)$", ""),
@@ -110,9 +170,22 @@ def _repeating(m: re.Match) -> str:
     return f"{sign}\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
+# Layout-only LaTeX. A row break ``\\\\`` is matched first so that ``\\\\ `` (break, space) is never read as ``\\`` +
+# ``\\ `` (one backslash left over); spacing commands become one space, so that ``2\\,3`` stays two numbers.
+_LAYOUT = re.compile(r"\\\\|\\(?:left|right|displaystyle|quad|qquad)(?![A-Za-z])|\\[,;: ]|~|\\!|\\\$")
+
+
+def _layout(m: re.Match) -> str:
+    tok = m.group()
+    if tok == "\\\\":
+        return tok
+    return "" if tok in ("\\!", "\\$", "\\left", "\\right", "\\displaystyle") else " "
+
+
 def normalize(answer: str) -> str:
     """Remove layout-only LaTeX (spacing, \\left/\\right, $) and trailing \\text units; keep all meaning."""
     s = answer.translate(_UNICODE).strip()
+    s = _LAYOUT.sub(_layout, _MATH_THOUSANDS.sub(",", s))
     for pattern, repl in _STRIP:
         s = pattern.sub(repl, s)
     if "\\overline" in s:  # guarded: the pattern backtracks on long digit strings
@@ -128,7 +201,10 @@ def normalize(answer: str) -> str:
 _UNIT = re.compile(r"^(.*?\d)\s+([A-Za-z]{2,15}(?:\s+[A-Za-z]{1,15}){0,2}|[mgsLh])(?:\^\{?[23]\}?)?\.?$")
 _DEGREE = re.compile(r"^(.*?)\s*(?:\^\s*\{?\\circ\}?|°|\\degree)$")
 _PERCENT = re.compile(r"^(.*?)\s*\\?%$")
-_THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+# Digit groups of three after a first group of one to three digits (not starting with 0: 0,111 is a list), separated
+# all by commas or all by single spaces (1 000, 10,\! 000); a mixed number a b/c needs b < c.
+_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:(?:,\d{3})+|(?: \d{3})+)(?:\.\d+)?$")
+_MIXED = re.compile(r"^(-?)(\d{1,100}) (\d{1,100})\s*/\s*(\d{1,100})$")
 _DECIMAL = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
 _SLASH = re.compile(r"^(-?\d+)\s*/\s*(\d+)$")
 _FRAC = re.compile(r"^(-?)\\frac\{\s*(-?\d+)\s*\}\{\s*(\d+)\s*\}$|^(-?)\\frac(\d)(\d)$")
@@ -166,7 +242,11 @@ def plain_number(answer: str) -> tuple[Fraction | str, str] | None:
     if s.startswith("+"):
         s = s[1:].lstrip()
     if _THOUSANDS.match(s):
-        s = s.replace(",", "")
+        s = s.replace(",", "").replace(" ", "")
+    m = _MIXED.match(s)
+    if m and 0 < int(m.group(3)) < int(m.group(4)):
+        value = int(m.group(2)) + Fraction(int(m.group(3)), int(m.group(4)))
+        return (-value if m.group(1) else value), kind
     if _DECIMAL.match(s):
         return _digits_to_fraction(s), kind
     m = _SLASH.match(s)

@@ -12,8 +12,18 @@ Values: a sympy expression, or a tagged structure for compound answers::
     ("set", items)                        # \\{1, 2\\}
     ("seq", open, items, close)           # (1, 2), [0, 10), (0, \\infty]   (tuple or interval: brackets kept)
     ("matrix", rows)                      # \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}
-    ("rel", op, lhs, rhs)                 # x = 3, y \\le 2
+    ("rel", op, lhs, rhs)                 # x = 3, y \\le 2, x = (0, 1)   (op one of == != < <= in)
     ("percent", value)                    # 30\\%
+
+Numbers side by side are never a product: ``1 000`` (a first group of one to three digits, then groups of
+three) is one number, ``4 4/9`` and ``4\\frac{4}{9}`` are mixed numbers when the numerator is below the
+denominator, and anything else (``2 3``, ``10 9/4``, ``x 2``, ``2^3 4``) raises `Juxtaposed`. A product with a
+number on its right needs an operator or parentheses (``x \\cdot 2``, ``(2)(3)``).
+
+A letter applied to parentheses is a function value (``f(2)``, an undefined sympy function: equal only to
+itself) when the letter is f, g or h (either case), or when the parentheses hold a single number, a single letter
+or a comma list (``a(2)``, ``P(A)``, ``u(1, 2)``); otherwise it is a product, as factored answers are written
+(``x(x+1) == x^2+x``, ``p(1-p)``).
 """
 
 from __future__ import annotations
@@ -22,9 +32,9 @@ import math
 
 import sympy as sp
 
-from verifiers._math.tokens import ParseError, TooLarge, Unevaluated, tokenize
+from verifiers._math.tokens import Juxtaposed, ParseError, TooLarge, Unevaluated, tokenize
 
-__all__ = ["parse", "ParseError", "Unevaluated", "TooLarge"]
+__all__ = ["parse", "ParseError", "Juxtaposed", "Unevaluated", "TooLarge", "is_name"]
 
 MAX_DEPTH = 60
 MAX_BITS = 20_000  # integers up to ~6,000 digits are built exactly; larger powers are refused
@@ -37,7 +47,10 @@ FUNCS = {"sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "cot": sp.cot, "sec": sp.s
          "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh,
          "tanh": sp.tanh, "ln": sp.log, "log": sp.log, "exp": sp.exp}
 RELS = {"=": "==", "<": "<", ">": ">", "le": "<=", "leq": "<=", "ge": ">=", "geq": ">=", "neq": "!=", "ne": "!=",
-        "lt": "<", "gt": ">", "in": "in"}
+        "lt": "<", "gt": ">", "in": "in", "<=": "<=", ">=": ">=", "!=": "!=", "leqslant": "<=", "geqslant": ">="}
+FUNCTION_LETTERS = frozenset("fghFGH")
+_OPENERS = (("op", "("), ("op", "["), ("op", "{"))
+_CLOSERS = (("op", ")"), ("op", "]"), ("op", "}"))
 _FLIPPED = {">": "<", ">=": "<="}  # a > b is stored as b < a, so 3 < x and x > 3 compare equal
 def _check_power(base, exp):
     if base.is_number and exp.is_number and exp.is_real and abs(exp) > 64:
@@ -109,6 +122,8 @@ class _Parser:
             if not isinstance(lhs, sp.Symbol):
                 raise ParseError("\\in needs a single variable on its left")
             return ("rel", op, lhs, rhs)
+        if op == "==" and is_name(lhs) and isinstance(rhs, tuple) and rhs[0] in ("seq", "set", "matrix"):
+            return ("rel", op, lhs, rhs)  # x = (0, 1), (a, b) = (3, 4), S = \{1, 2\}
         lhs, rhs = _scalar(lhs), _scalar(rhs)
         return ("rel", _FLIPPED[op], rhs, lhs) if op in _FLIPPED else ("rel", op, lhs, rhs)
 
@@ -138,6 +153,9 @@ class _Parser:
                 if den == 0:
                     raise ParseError("division by zero")
                 value = _scalar(value) / den
+            elif self.at("num"):  # 2 3, x 2, 2^3 4: never a product (1 000 and 4 4/9 were read by the atom)
+                raise Juxtaposed(f"numbers written side by side ({self.peek()[1]} after another factor) are neither "
+                                 "a product nor one number")
             elif self._starts_atom():  # implicit product: 2\sqrt{3}, 3x, 2\pi
                 value = _scalar(value) * _scalar(self.power())
             else:
@@ -199,18 +217,18 @@ class _Parser:
         kind, value = self.peek()
         if kind == "num":
             self.take()
+            grouped = self._spaced_number(value)
+            if grouped is not None:
+                return grouped
             mixed = self.toks[self.i:self.i + 7]
             short = self.toks[self.i:self.i + 2]
             if "." not in value and len(short) == 2 and short[0] == ("cmd", "frac") and short[1][0] == "num" \
                     and len(short[1][1]) == 2 and short[1][1].isdigit() and short[1][1][1] != "0":
                 self.i += 2  # 1\frac12 is the mixed number 3/2
-                return sp.Integer(value) + sp.Rational(int(short[1][1][0]), int(short[1][1][1]))
+                return _mixed(value, short[1][1][0], short[1][1][1])
             if "." not in value and _is_mixed_fraction(mixed):
                 self.i += 7  # a mixed number: 2\frac{1}{4} is 9/4, never 2 * 1/4
-                den = int(mixed[5][1])
-                if den == 0:
-                    raise ParseError("division by zero")
-                return sp.Integer(value) + sp.Rational(int(mixed[2][1]), den)
+                return _mixed(value, mixed[2][1], mixed[5][1])
             return sp.Rational(value)  # exact: a decimal denotes exactly its digits
         if kind == "letter":
             self.take()
@@ -219,6 +237,16 @@ class _Parser:
                 self.take()
                 sub = self.take()[1] if not self.at("op", "{") else self._braced_text()
                 name = f"{value}_{sub}"
+            applied = self.at("op", "(") and (value in FUNCTION_LETTERS or self._single_argument())
+            if applied and name not in ("e", "i"):
+                return self._function_value(name)
+            if value in FUNCTION_LETTERS and self.at("op", "^"):  # f^{-1}(2): the inverse function's value
+                start = self.i
+                self.take()
+                exponent = self._arg()
+                if self.at("op", "("):
+                    return self._function_value(f"{name}^{{{exponent}}}")
+                self.i = start
             return {"e": sp.E, "i": sp.I}.get(name, sp.Symbol(name))
         if kind == "op" and value == "{":
             return self.group("{", "}")
@@ -245,6 +273,46 @@ class _Parser:
         if kind == "cmd":
             return self._command(value)
         raise ParseError(f"unexpected {value!r}")
+
+    def _spaced_number(self, first: str):
+        """1 000 000 (groups of three after a group of one to three digits) or the mixed number 4 4/9, else None."""
+        nxt = self.peek()
+        if nxt[0] != "num" or "." in first:
+            return None
+        if first[0] != "0" and len(first) <= 3 and len(nxt[1].split(".")[0]) == 3:
+            digits = first
+            while self.at("num") and len(self.peek()[1].split(".")[0]) == 3 and "." not in digits:
+                digits += self.take()[1]
+            if not self.at("num"):
+                return sp.Rational(digits)
+            raise Juxtaposed("digit groups after a thousands separator must have three digits")
+        if self.peek(1) == ("op", "/") and self.peek(2)[0] == "num" and "." not in nxt[1] + self.peek(2)[1]:
+            self.i += 3
+            return _mixed(first, nxt[1], self.toks[self.i - 1][1])
+        return None
+
+    def _single_argument(self) -> bool:
+        """Whether the parentheses ahead hold one number, one letter or a comma list: a function's arguments."""
+        toks = self.toks[self.i + 1:self.i + 3]
+        if len(toks) == 2 and toks[0][0] in ("num", "letter") and toks[1] == ("op", ")"):
+            return True
+        depth = 0
+        for tok in self.toks[self.i:self.i + 200]:
+            depth += 1 if tok in _OPENERS else -1 if tok in _CLOSERS else 0
+            if depth == 0:
+                return False
+            if depth == 1 and tok == ("op", ","):
+                return True
+        return False
+
+    def _function_value(self, name: str):
+        self.take("op", "(")
+        args = [_scalar(self.sum())]
+        while self.at("op", ","):
+            self.take()
+            args.append(_scalar(self.sum()))
+        self.take("op", ")")
+        return sp.Function(name)(*args)
 
     def _braced_text(self):
         self.take("op", "{")
@@ -321,6 +389,11 @@ class _Parser:
             elif self.at("row"):
                 self.take()
                 rows.append(row)
+                if self.at("cmd", "end"):  # a row break before \end closes no new row
+                    self.take()
+                    if self.take("env")[1] != env:
+                        raise ParseError("mismatched \\end")
+                    return ("matrix", [[_scalar(x) for x in r] for r in rows])
                 row = [self.sum()]
             elif self.at("cmd", "end"):
                 self.take()
@@ -330,6 +403,20 @@ class _Parser:
                 return ("matrix", [[_scalar(x) for x in r] for r in rows])
             else:
                 raise ParseError("bad matrix")
+
+
+def _mixed(whole: str, num: str, den: str):
+    """The mixed number whole + num/den; num < den is required (10 9/4 is not a mixed number)."""
+    if not 0 < int(num) < int(den):
+        raise Juxtaposed(f"{whole} {num}/{den} is not a mixed number (its numerator must be below its denominator)")
+    return sp.Integer(whole) + sp.Rational(int(num), int(den))
+
+
+def is_name(value) -> bool:
+    """A single variable, a function value (f(2)) or a tuple of variables: what an equation may name on its left."""
+    if isinstance(value, tuple):
+        return value[0] == "seq" and value[1] == "(" and all(isinstance(x, sp.Symbol) for x in value[2])
+    return isinstance(value, sp.Symbol) or isinstance(value, sp.core.function.AppliedUndef)
 
 
 def _is_mixed_fraction(toks) -> bool:

@@ -77,11 +77,14 @@ class _Worker:
 
 def _failure(job, message: str, status: str = "error") -> list:
     reward = 0.0 if status == "timeout" else None
+    if job[0] == "canon":
+        return [None]  # no key: the sample does not vote
     return [reward, status, message] if job[0] == "judge" else [message]
 
 
 class WorkerPool:
-    """Runs ("judge", answer, reference) / ("check", reference, "") jobs in killable workers, in input order."""
+    """Runs ("judge", answer, reference) / ("check", reference, "") / ("canon", answer, "") jobs in killable
+    workers, in input order."""
 
     def __init__(self, size: int, timeout: float):
         self.size, self.timeout = size, timeout

@@ -2,20 +2,27 @@
 
 Pure Python (no sympy). Anything outside the whitelist raises `ParseError`; commands that restate an operation
 instead of evaluating it (``\\int``, ``\\sum``, ``\\lim``, ``\\binom``, derivatives, ``\\bmod``...) raise
-`Unevaluated`. Used by `verifiers/_math/grammar.py`, which turns the tokens into sympy objects.
+`Unevaluated`. Words joining alternatives (``or``, ``and``, in ``\\text{}`` or not) become a comma, so they make a
+list; other short English words (``to``, ``of``, ``is``...) are refused rather than read as products of letters.
+ASCII relations ``<=``, ``>=``, ``!=`` are single tokens (``x != 3`` is never the factorial ``x!``).
+Used by `verifiers/_math/grammar.py`, which turns the tokens into sympy objects.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["tokenize", "ParseError", "Unevaluated", "TooLarge", "UNEVALUATED", "MAX_TOKENS"]
+__all__ = ["tokenize", "ParseError", "Juxtaposed", "Unevaluated", "TooLarge", "UNEVALUATED", "MAX_TOKENS"]
 
 MAX_TOKENS = 2000
 
 
 class ParseError(ValueError):
     pass
+
+
+class Juxtaposed(ParseError):
+    """Numbers written side by side that are neither one number (1 000) nor a mixed number (4 4/9): not an answer."""
 
 
 class Unevaluated(ValueError):
@@ -29,7 +36,10 @@ class TooLarge(ValueError):
 UNEVALUATED = {"int", "iint", "iiint", "oint", "sum", "prod", "lim", "limsup", "liminf", "binom", "dbinom", "tbinom",
                "choose", "partial", "nabla", "mathrm{d}", "bmod", "mod", "pmod"}
 _TOKEN = re.compile(
-    r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|\\([A-Za-z]+)|\\([{}%$,;!])|(\\\\)|([A-Za-z])|([-+*/^_(){}\[\],=<>!|&%']))")
+    r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|\\([A-Za-z]+)|\\([{}%$,;!])|(\\\\)|([A-Za-z])|(<=|>=|!=|[-+*/^_(){}\[\],=<>!|&%']))")
+# "or"/"and" between answers (outside \text{} too) join a list; other standalone short words are prose, not letters.
+_JOINING = re.compile(r"(?<![A-Za-z\\])(?:or|and)(?![A-Za-z])")
+_PROSE_WORD = re.compile(r"(?<![A-Za-z\\])(?:to|of|is|if|on|as|so|we)(?![A-Za-z])")
 
 
 _ENV = re.compile(r"\s*\\(begin|end)\s*\{([A-Za-z]+\*?)\}")
@@ -45,7 +55,9 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         raise Unevaluated("a derivative restates an operation instead of evaluating it")
     text = re.sub(r"\\text\{\s*(or|and)\s*\}", ",", text)
     text = re.sub(r"\\(?:text|mathrm|textrm|mathbf|operatorname)\{([A-Za-z ]*)\}", r" \1 ", text)
-    text = text.replace("\\$", "").replace("$", "")
+    text = _JOINING.sub(",", text.replace("\\$", "").replace("$", ""))
+    if _PROSE_WORD.search(text):
+        raise ParseError(f"the word {_PROSE_WORD.search(text).group()!r} is not part of a mathematical answer")
     tokens, pos = [], 0
     while pos < len(text):
         if text[pos:].strip() == "":
