@@ -4,10 +4,10 @@
 
 Submissions cycle through: pass, fail, crash (SIGSEGV), memory, output flood, setsid escapee, fork bomb (capped
 by the task limit), and (one in 25) an infinite loop. Before and after, it records the machine's process count,
-zombies, jailed processes (below the launcher; the sandbox's idle judges, its own long-lived processes, are counted apart
-and must not outnumber the workers), this process's open file descriptors and the entries and bytes in /tmp; it
-prints one JSON line with the counts, the verdict statuses and the throughput, and exits 1 if anything grew or a
-verdict was wrong.
+zombies, jailed processes (below the launcher; the sandbox's idle judges, its own long-lived processes, are
+counted apart and must not outnumber the workers), this process's open file descriptors and the entries and
+bytes in /tmp; it prints one JSON line with the counts, the verdict statuses and the throughput, and exits 1 if
+anything grew or a verdict was wrong. Runs in whichever sandbox mode this process gets (root or userns).
 """
 
 from __future__ import annotations

