@@ -13,22 +13,34 @@ A sweep file names a base config, fixed overrides and a grid::
 `expand(sweep)` lists the points (cartesian product, in file order) as override lists; each runs as
 ``rlvr train BASE --key value ...`` in a subprocess, so a failure of one point never takes down the others and
 every run is exactly what the printed command would do by hand (or on a SLURM array task with ``--index``).
+
+`run_parallel(sweep, points, jobs)` runs up to `jobs` points at once (``rlvr sweep ... --jobs 2``): each child gets
+one CPU thread (``OMP_NUM_THREADS=1``, as pretraining already uses: on a 2-core machine two 2-thread trainers
+oversubscribe the cores), its output goes to ``<output_dir>/sweep-logs/<run name>.log``, and one combined
+progress line (each running point's step from its metrics.jsonl) is printed as points start, finish, and every
+`PROGRESS_SECONDS`. Skip and resume rules are those of the sequential loop: a complete run is skipped, a partial one
+resumes.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import shlex
 import subprocess
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rlvr.config import ExperimentConfig, load_config
 from rlvr.errors import UserError
 from rlvr.yamlio import load_yaml
 
-__all__ = ["Sweep", "load_sweep", "SweepPoint"]
+__all__ = ["Sweep", "load_sweep", "SweepPoint", "run_parallel", "PROGRESS_SECONDS"]
+
+PROGRESS_SECONDS = 30.0  # combined progress line at least this often while points run
 
 _KEYS = {"base", "overrides", "grid"}
 _FIELDS = set(ExperimentConfig.__dataclass_fields__)
@@ -74,8 +86,92 @@ class Sweep:
 
     def run_point(self, point: SweepPoint) -> int:
         """Run one point in a subprocess (resuming if interrupted); returns its exit status."""
-        argv = [sys.executable, "-m", "rlvr.cli", *point.argv(self.base)[1:]]
-        return subprocess.call(argv)
+        return subprocess.call(self.child_argv(point))
+
+    def child_argv(self, point: SweepPoint) -> list[str]:
+        return [sys.executable, "-m", "rlvr.cli", *point.argv(self.base)[1:]]
+
+
+@dataclass
+class _Running:
+    point: SweepPoint
+    run_dir: Path
+    log: Path
+    proc: subprocess.Popen
+    started: float = field(default_factory=time.monotonic)
+
+
+def _progress(job: _Running, max_steps: dict[int, int]) -> str:
+    """'p3 120/256' from the last line of the run's metrics.jsonl ('p3 starting' before its first step)."""
+    step = None
+    try:
+        with open(job.run_dir / "metrics.jsonl", "rb") as fh:
+            fh.seek(max(0, fh.seek(0, 2) - 4096))
+            for line in fh.read().splitlines()[::-1]:
+                try:
+                    step = json.loads(line)["step"]
+                    break
+                except (ValueError, KeyError, TypeError):
+                    continue
+    except OSError:
+        pass
+    done = "starting" if step is None else f"{step}/{max_steps[job.point.index]}"
+    return f"p{job.point.index} {done}"
+
+
+def run_parallel(sweep: Sweep, points: list[SweepPoint], jobs: int, out=None) -> list[tuple[int, int]]:
+    """Run `points` (none complete) with up to `jobs` at once; returns [(index, exit status)] of the failed ones."""
+    out = out or sys.stdout
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    waiting, running, failed, finished = list(points), [], [], 0
+    max_steps = {p.index: sweep.config(p)[0].max_steps for p in points}
+    say = lambda text: print(text, file=out, flush=True)  # noqa: E731
+    last_report = time.monotonic()
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                point = waiting.pop(0)
+                run_dir = sweep.run_dir(point)
+                log = run_dir.parent / "sweep-logs" / f"{run_dir.name}.log"
+                log.parent.mkdir(parents=True, exist_ok=True)
+                with open(log, "ab") as fh:
+                    proc = subprocess.Popen(sweep.child_argv(point), stdout=fh, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, env=env)
+                running.append(_Running(point, run_dir, log, proc))
+                say(f"started p{point.index} ({len(running)} running, {len(waiting)} waiting); log: {log}")
+            time.sleep(0.5)
+            for job in [j for j in running if j.proc.poll() is not None]:
+                running.remove(job)
+                finished += 1
+                code, seconds = job.proc.returncode, time.monotonic() - job.started
+                if code == 0:
+                    say(f"finished p{job.point.index} in {seconds:.0f} s ({finished}/{len(points)} done)")
+                else:
+                    failed.append((job.point.index, code))
+                    say(f"point {job.point.index} failed with exit status {code} after {seconds:.0f} s; "
+                        f"continuing. Last lines of {job.log}:\n{_tail(job.log)}")
+            if running and time.monotonic() - last_report >= PROGRESS_SECONDS:
+                last_report = time.monotonic()
+                say(f"[sweep {finished}/{len(points)} done, {len(waiting)} waiting] "
+                    + " | ".join(_progress(j, max_steps) for j in running))
+    except BaseException:  # Ctrl-C or an error here: stop the children (they resume on the next sweep)
+        for job in running:
+            job.proc.terminate()
+        for job in running:
+            try:
+                job.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                job.proc.kill()
+        raise
+    return failed
+
+
+def _tail(path: Path, lines: int = 10) -> str:
+    try:
+        text = path.read_text(errors="replace").replace("\r", "\n")
+    except OSError:
+        return "(no log)"
+    return "\n".join("    " + line for line in text.strip().splitlines()[-lines:])
 
 
 def _check_key(key: str, where: str) -> None:

@@ -1,13 +1,15 @@
-"""Sweep files: strict validation, grid expansion with presets, --list / --index, skipping complete runs."""
+"""Sweep files: strict validation, grid expansion with presets, --list / --index, skipping complete runs, --jobs."""
 
+import io
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from rlvr.config import ExperimentConfig
 from rlvr.errors import UserError
-from rlvr.sweep import load_sweep
+from rlvr.sweep import SweepPoint, load_sweep, run_parallel
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -68,3 +70,83 @@ grid: {{seed: [0, 1]}}
     assert again.returncode == 0 and "complete" in again.stdout
     bad = rlvr("sweep", str(sweep), "--index", "5")
     assert bad.returncode == 2 and "out of range" in bad.stderr
+
+
+def test_list_into_a_closed_pipe_ends_quietly(tmp_path):
+    sweep = write(tmp_path, f"base: {REPO}/configs/smoke.yaml\ngrid: {{seed: [0, 1, 2]}}\n")
+    shell = f"{sys.executable} -m rlvr.cli sweep {sweep} --list | head -1"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True, timeout=120,
+                          cwd=REPO)
+    assert done.returncode == 0 and done.stderr == "" and done.stdout.startswith("rlvr train ")
+
+
+# --- --jobs N: points at once ----------------------------------------------------------------------------------
+
+class FakeSweep:
+    """Stands in for `Sweep`: each point runs a small Python program instead of `rlvr train`."""
+
+    def __init__(self, root: Path, programs: list[str]):
+        self.root, self.programs = root, programs
+        self.points = [SweepPoint(i, {}) for i in range(len(programs))]
+
+    def run_dir(self, point):
+        return self.root / f"run{point.index}"
+
+    def config(self, point):
+        return ExperimentConfig(max_steps=4), {}
+
+    def child_argv(self, point):
+        return [sys.executable, "-c", self.programs[point.index]]
+
+
+def timed(name: str, seconds: float = 1.0) -> str:
+    return (f"import os, time; from pathlib import Path; start = time.time(); time.sleep({seconds}); "
+            f"Path({name!r}).write_text(f'{{start}} {{time.time()}} {{os.environ[\"OMP_NUM_THREADS\"]}}')")
+
+
+@pytest.mark.parametrize("jobs, overlap", [(1, False), (2, True)])
+def test_jobs_run_points_at_once_with_one_thread_each(tmp_path, jobs, overlap):
+    sweep = FakeSweep(tmp_path, [timed(str(tmp_path / f"t{i}")) for i in range(2)])
+    out = io.StringIO()
+    assert run_parallel(sweep, sweep.points, jobs, out=out) == []
+    (a0, a1, threads0), (b0, b1, threads1) = [(tmp_path / f"t{i}").read_text().split() for i in range(2)]
+    assert (float(b0) < float(a1)) == overlap
+    if jobs > 1:
+        assert threads0 == threads1 == "1"
+    assert "started p0" in out.getvalue() and "finished p1" in out.getvalue() and "2/2 done" in out.getvalue()
+    assert (tmp_path / "sweep-logs" / "run0.log").is_file()
+
+
+def test_a_failing_point_is_reported_with_its_log_and_the_others_finish(tmp_path):
+    fail = "import sys; print('something broke'); sys.exit(3)"
+    sweep = FakeSweep(tmp_path, [fail, timed(str(tmp_path / "t1"), 0.1), timed(str(tmp_path / "t2"), 0.1)])
+    out = io.StringIO()
+    assert run_parallel(sweep, sweep.points, 2, out=out) == [(0, 3)]
+    assert (tmp_path / "t1").exists() and (tmp_path / "t2").exists()
+    assert "point 0 failed with exit status 3" in out.getvalue() and "something broke" in out.getvalue()
+
+
+def test_combined_progress_shows_each_running_points_step(tmp_path, monkeypatch):
+    monkeypatch.setattr("rlvr.sweep.PROGRESS_SECONDS", 0.0)
+    program = ("import json, time, os; os.makedirs({d!r}, exist_ok=True); "
+               "open(os.path.join({d!r}, 'metrics.jsonl'), 'w').write(json.dumps({{'step': 3}}) + '\\n'); "
+               "time.sleep(2)")
+    sweep = FakeSweep(tmp_path, [program.format(d=str(tmp_path / f"run{i}")) for i in range(2)])
+    out = io.StringIO()
+    run_parallel(sweep, sweep.points, 2, out=out)
+    assert "p0 3/4 | p1 3/4" in out.getvalue()
+
+
+def test_jobs_two_on_real_points_then_skip_complete(tmp_path):
+    sweep = write(tmp_path, f"""
+base: {REPO}/configs/smoke.yaml
+overrides: {{output_dir: {tmp_path}/runs, cache_dir: {tmp_path}/cache, max_steps: 1}}
+grid: {{seed: [0, 1]}}
+""")
+    first = rlvr("sweep", str(sweep), "--jobs", "2")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert len(list((tmp_path / "runs").glob("*-s*-*/summary.json"))) == 2
+    again = rlvr("sweep", str(sweep), "--jobs", "2")
+    assert again.returncode == 0 and again.stdout.count("complete") == 2 and "started" not in again.stdout
+    bad = rlvr("sweep", str(sweep), "--jobs", "0")
+    assert bad.returncode == 2 and "--jobs 0" in bad.stderr
