@@ -118,6 +118,9 @@ class ExperimentConfig:
     eval_temperature: float = _f(1.0, "Sampling temperature at evaluation.")
     eval_max_new_tokens: int | None = _f(None, "Generation length at evaluation. None: max_completion_length.")
     eval_batch_size: int = _f(1024, "Sequences generated at once during evaluation.")
+    eval_benchmarks: list[dict] = _f([], "Benchmarks tracked at every evaluation, each a mapping with a `name` "
+                                         "and a source (docs/benchmarks.md). Empty: the training task's "
+                                         "held-out split only.")
 
     # --- run folder -------------------------------------------------------------------------------------------
     save_steps: int = _f(32, "Checkpoint every this many steps (and at every evaluation).")
@@ -158,6 +161,9 @@ class ExperimentConfig:
         for ok, key, fix in checks:
             if not ok:
                 raise UserError(f"config key '{key}' has an invalid value {getattr(self, key)!r}: {fix}")
+        from rlvr.benchmarks import parse_specs
+
+        parse_specs(self)  # each benchmark's keys and values; errors name the benchmark and the key
 
     def _resolve_plugins(self) -> None:
         """Check task/verifier names and their options; store the options complete (defaults filled in)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["pass_at_k", "mean_pass_at_k"]
+__all__ = ["pass_at_k", "mean_pass_at_k", "majority_at_k"]
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -32,3 +32,35 @@ def mean_pass_at_k(counts: Iterable[tuple[int, int]], k: int) -> float:
     if not counts:
         raise ValueError("pass@k over zero problems is undefined")
     return sum(pass_at_k(n, c, k) for n, c in counts) / len(counts)
+
+
+def majority_at_k(votes: list[tuple[object, bool]], k: int) -> float:
+    """maj@k of one problem from its n samples' (canonical answer, correct) pairs.
+
+    The samples are cut, in order, into n // k disjoint groups of k; in each group the most frequent canonical
+    answer (None does not vote) wins, a tie between t answers giving credit 1/t to each; a group scores the
+    credit of the correct answer(s). The problem scores the mean over groups (unbiased: samples are i.i.d.).
+    An answer counts as correct when most of the samples that gave it were verified correct.
+    """
+    n = len(votes)
+    if not 1 <= k <= n:
+        raise ValueError(f"maj@k needs 1 <= k <= n, got n={n}, k={k}")
+    totals: dict = {}
+    for answer, ok in votes:
+        if answer is not None:
+            right, seen = totals.get(answer, (0, 0))
+            totals[answer] = (right + bool(ok), seen + 1)
+    correct = {a for a, (right, seen) in totals.items() if 2 * right > seen}
+    groups = n // k
+    score = 0.0
+    for g in range(groups):
+        tally: dict = {}
+        for answer, _ in votes[g * k:(g + 1) * k]:
+            if answer is not None:
+                tally[answer] = tally.get(answer, 0) + 1
+        if not tally:
+            continue
+        top = max(tally.values())
+        winners = [a for a, c in tally.items() if c == top]
+        score += sum(a in correct for a in winners) / len(winners)
+    return score / groups
