@@ -23,11 +23,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 
 __all__ = ["ScorerPool", "STARTUP_SECONDS", "main"]
 
 STARTUP_SECONDS = 120.0  # importing reasoning-gym takes seconds, more on a loaded machine
-MAX_JOBS_PER_WORKER = 2000
+MAX_JOBS_PER_WORKER = 100_000  # retiring costs a new worker's import (seconds): rare, scorers keep no state
+PIPELINE_BYTES = 16384  # queued job bytes per worker: well under a pipe's 64 KiB, so writes never block
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _BOOT = "\n".join([  # a stub `verifiers` package: the worker imports this module only, not every verifier
     "import sys, types",
@@ -78,7 +80,6 @@ def main() -> None:  # pragma: no cover - runs in the worker process (exercised 
 
 class _Worker:
     def __init__(self, plugins: tuple[str, ...] = ()):
-        self.plugins = plugins
         self.proc = subprocess.Popen([sys.executable, "-c", _BOOT, *plugins], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
                                      start_new_session=True)
@@ -86,14 +87,16 @@ class _Worker:
         self.buf = b""
         self.ready = False
         self.started = time.monotonic()
-        self.job: int | None = None
-        self.deadline = 0.0
+        self.inflight: deque[tuple[int, int]] = deque()  # (job index, bytes sent), in the order sent
+        self.deadline = 0.0  # of the job at the head of `inflight` (the one the worker is running)
         self.done = 0
         self.dead = False
 
-    def send(self, job) -> None:
-        self.proc.stdin.write((json.dumps(job) + "\n").encode())
+    def send(self, job) -> int:
+        data = (json.dumps(job) + "\n").encode()
+        self.proc.stdin.write(data)
         self.proc.stdin.flush()
+        return len(data)
 
     def read_lines(self) -> list:
         data = os.read(self.fd, 1 << 16)
@@ -115,7 +118,13 @@ class _Worker:
 
 
 class ScorerPool:
-    """Runs jobs in up to `size` killable workers, each job within `timeout` seconds; results in input order."""
+    """Runs jobs in up to `size` killable workers, each job within `timeout` seconds; results in input order.
+
+    Jobs are pipelined: a worker holds up to `PIPELINE_BYTES` of queued jobs, so a batch costs one round trip per
+    batch rather than per job. The worker runs them in order, so the job at the head of its queue is the one
+    running; its deadline starts when the previous result arrives. A timeout or a death is charged to that head
+    job alone; the jobs queued behind it never ran and go back to the queue for a fresh worker.
+    """
 
     def __init__(self, size: int, timeout: float, plugins: tuple[str, ...] = ()):
         self.size, self.timeout, self.plugins = size, timeout, tuple(plugins)
@@ -137,32 +146,23 @@ class ScorerPool:
 
     def _run(self, jobs, workers: list[_Worker]) -> list[dict]:
         results: list = [None] * len(jobs)
-        queue = list(range(len(jobs)))[::-1]
+        queue = list(range(len(jobs)))[::-1]  # pop() takes the next job
         sel = selectors.DefaultSelector()
         for w in workers:
             sel.register(w.fd, selectors.EVENT_READ, w)
         try:
-            while queue or any(w.job is not None for w in workers):
+            while queue or any(w.inflight for w in workers):
                 for w in workers:
-                    if queue and w.ready and w.job is None and not w.dead:
-                        index = queue.pop()
-                        try:
-                            w.send(jobs[index])
-                        except OSError:  # died between jobs: replaced below, the job waits for another worker
-                            queue.append(index)
-                            w.dead = True
-                            continue
-                        w.job, w.deadline = index, time.monotonic() + self.timeout
+                    self._dispatch(w, jobs, queue)
                 now = time.monotonic()
-                waits = [w.deadline - now for w in workers if w.job is not None]
+                waits = [w.deadline - now for w in workers if w.inflight]
                 waits += [w.started + STARTUP_SECONDS - now for w in workers if not w.ready]
                 for key, _ in sel.select(timeout=max(0.0, min(waits)) if waits else 1.0):
                     self._receive(key.data, results)
-                self._enforce_deadlines(results, workers)
+                self._enforce_deadlines(results, workers, queue)
                 for i, w in enumerate(workers):  # replace dead or retired workers in place
-                    if w.dead or w.proc.poll() is not None or (w.job is None and w.done >= MAX_JOBS_PER_WORKER):
-                        if w.job is not None:
-                            results[w.job], w.job = {"died": "scorer worker process died"}, None
+                    if w.dead or w.proc.poll() is not None or (not w.inflight and w.done >= MAX_JOBS_PER_WORKER):
+                        self._charge_head(w, results, queue, {"died": "scorer worker process died"})
                         sel.unregister(w.fd)
                         w.kill()
                         workers[i] = self._workers[self._workers.index(w)] = _Worker(self.plugins)
@@ -171,33 +171,57 @@ class ScorerPool:
             sel.close()
         return results
 
+    def _dispatch(self, w: _Worker, jobs, queue) -> None:
+        if not w.ready or w.dead:
+            return
+        pending = sum(size for _, size in w.inflight)
+        while queue and (not w.inflight or pending < PIPELINE_BYTES) and \
+                w.done + len(w.inflight) < MAX_JOBS_PER_WORKER:
+            index = queue.pop()
+            try:
+                size = w.send(jobs[index])
+            except OSError:  # died: replaced by the caller's loop, the job waits for another worker
+                queue.append(index)
+                w.dead = True
+                return
+            if not w.inflight:
+                w.deadline = time.monotonic() + self.timeout
+            w.inflight.append((index, size))
+            pending += size
+
     @staticmethod
-    def _receive(w: _Worker, results) -> None:
+    def _charge_head(w: _Worker, results, queue, failure: dict) -> None:
+        """The head job gets `failure`; the jobs queued behind it (never run) go back to the queue."""
+        if w.inflight:
+            results[w.inflight.popleft()[0]] = failure
+        queue.extend(index for index, _ in reversed(w.inflight))
+        w.inflight.clear()
+
+    def _receive(self, w: _Worker, results) -> None:
         try:
             lines = w.read_lines()
         except (EOFError, OSError, ValueError):
             if not w.ready:
                 raise RuntimeError("reasoning-gym scorer worker exited during start-up") from None
-            if w.job is not None:
-                results[w.job], w.job = {"died": "scorer worker process died"}, None
-            w.dead = True
+            w.dead = True  # the caller's loop charges the head job and requeues the rest
             return
         for line in lines:
             if not w.ready:
                 if line != "ready":
                     raise RuntimeError(f"reasoning-gym scorer worker could not start: {line}")
                 w.ready = True
-            elif w.job is not None:
-                results[w.job], w.job = line, None
+            elif w.inflight:
+                results[w.inflight.popleft()[0]] = line
                 w.done += 1
+                w.deadline = time.monotonic() + self.timeout  # the next job starts now
 
-    def _enforce_deadlines(self, results, workers) -> None:
+    def _enforce_deadlines(self, results, workers, queue) -> None:
         now = time.monotonic()
         for w in workers:
-            if w.job is not None and now >= w.deadline:
-                results[w.job], w.job = {"timeout": self.timeout}, None
-                w.dead = True
-                w.proc.kill()  # replaced by the caller's loop
+            if w.inflight and now >= w.deadline and not w.dead:
+                self._charge_head(w, results, queue, {"timeout": self.timeout})
+                w.dead = True  # killed here, replaced by the caller's loop
+                w.proc.kill()
             elif not w.ready and now >= w.started + STARTUP_SECONDS:
                 w.kill()
                 raise RuntimeError(f"reasoning-gym scorer worker did not start within {STARTUP_SECONDS:g} s")
