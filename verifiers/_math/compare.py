@@ -106,6 +106,11 @@ def equal(a, b) -> bool:
     if ta == "rel" or tb == "rel":  # x = 3 answers 3, f(2) = 5 answers 5, x \in [1,2] answers [1,2]
         rel, other = (a, b) if ta == "rel" else (b, a)
         return rel[1] in ("==", "in") and is_name(rel[2]) and equal(rel[3], other)
+    if ta == "ratio" and tb == "ratio":
+        return len(a[1]) == len(b[1]) and all(_scalar_equal(x, y) for x, y in zip(a[1], b[1], strict=True))
+    if ta == "chain" and tb == "chain":  # an ordering: the same relations between equal sides
+        return a[1] == b[1] and len(a[2]) == len(b[2]) and all(
+            _scalar_equal(x, y) for x, y in zip(a[2], b[2], strict=True))
     if ta == "union" and tb == "union":
         return _multiset_equal(a[1], b[1])
     if ta in ("set", "list") and tb in ("set", "list"):
@@ -161,6 +166,10 @@ def _key(value) -> list:
         return ["union" if tag == "union" else "set", sorted((_key(x) for x in value[1]), key=repr)]
     if tag == "seq":
         return ["seq", value[1], [_key(x) for x in value[2]], value[3]]
+    if tag == "ratio":
+        return ["ratio", [_expr_key(x) for x in value[1]]]
+    if tag == "chain":
+        return ["chain", list(value[1]), [_expr_key(x) for x in value[2]]]
     if tag == "matrix":
         return ["matrix", [[_expr_key(x) for x in row] for row in value[1]]]
     raise ParseError(f"no key for {tag}")

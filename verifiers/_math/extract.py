@@ -32,7 +32,8 @@ _NUMBER = re.compile(rf"(?:(?<![\w)\]}}])-)?(?<![\w.])(?:{_ONE})(?:[ \u00a0](?:{
 # Math delimiters; an escaped dollar (\$) is a currency sign, never a delimiter.
 _DELIM = re.compile(r"(?<!\\)\$\$|(?<!\\)\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
-_PROSE = re.compile(r"(?:^|[\s(])[A-Za-z]{3,}")  # a word after removing commands and \text{}: "$5 for apples and $"
+# "$5 for apples and $": a dollar before a digit, and words before the next dollar (commands and \text{} removed).
+_CURRENCY = re.compile(r"^\s*\d[^$]*?(?:^|[\s(])[A-Za-z]{3,}")
 _COMMANDS = re.compile(r"\\[A-Za-z]+(?:\s*\{[^{}]*\})?")
 
 
@@ -57,8 +58,9 @@ def _boxes(text: str) -> tuple[str | None, bool]:
 def math_spans(text: str) -> list[tuple[str, int, int]]:
     """Complete math spans of `text` as (content, start, end), in order; linear time.
 
-    A ``$...$`` pair whose content reads as prose ("$5 for apples and $") is two currency signs: the second one may
-    open the next span. Delimiters of another kind inside an open span are part of its content.
+    A ``$...$`` pair whose content starts with a digit and goes on with words ("$5 for apples and $") is two currency
+    signs, and inline spans (``$``, ``\\(``) do not cross a line break; the second dollar may open the next span.
+    Delimiters of another kind inside an open span are part of its content.
     """
     spans, opened = [], None
     for m in _DELIM.finditer(text):
@@ -68,8 +70,10 @@ def math_spans(text: str) -> list[tuple[str, int, int]]:
                 opened = m
         elif delim == _CLOSER[opened.group()]:
             content = text[opened.end():m.start()]
-            if delim == "$" and _PROSE.search(_COMMANDS.sub(" ", content)):
-                opened = m
+            if delim == "$" and ("\n" in content or _CURRENCY.match(_COMMANDS.sub(" ", content))):
+                opened = m  # currency signs, or an inline span across lines: this dollar may open the next span
+            elif delim == "\\)" and "\n" in content:
+                opened = None
             else:
                 spans.append((content, opened.start(), m.end()))
                 opened = None
@@ -77,17 +81,25 @@ def math_spans(text: str) -> list[tuple[str, int, int]]:
 
 
 def _last_number_or_span(text: str) -> tuple[str | None, str]:
+    """The fallback: the last complete math span or the last number outside spans, whichever ends later.
+
+    A last value joined to the one before it by "or" ("so it is $3$ or $4$") is a hedge: the answer is both values,
+    a list, which answers only a list reference.
+    """
     spans = math_spans(text)
-    span = spans[-1] if spans else None
-    number = None
-    for m in _NUMBER.finditer(text):  # the last number outside every span
-        if not _inside(m.start(), spans):
-            number = m
-    if span is not None and (number is None or span[2] >= number.end()):
-        return span[0].strip(), "last math span"
-    if number is not None:
-        return number.group(), "last number"
-    return None, "no answer found"
+    candidates = [(s, e, c.strip(), "last math span") for c, s, e in spans[-2:]]
+    numbers = [m for m in _NUMBER.finditer(text) if not _inside(m.start(), spans)]
+    candidates += [(m.start(), m.end(), m.group(), "last number") for m in numbers[-2:]]
+    if not candidates:
+        return None, "no answer found"
+    candidates.sort(key=lambda c: c[1])
+    start, _, answer, how = candidates[-1]
+    if len(candidates) > 1 and _HEDGE.fullmatch(text[candidates[-2][1]:start]):
+        return f"{candidates[-2][2]}, {answer}", "last values joined by 'or'"
+    return answer, how
+
+
+_HEDGE = re.compile(r"[\s,]*\bor\s*", re.IGNORECASE)
 
 
 def _inside(pos: int, spans: list[tuple[str, int, int]]) -> bool:
@@ -102,16 +114,30 @@ def _inside(pos: int, spans: list[tuple[str, int, int]]) -> bool:
 
 
 def _said(line: str) -> str:
-    """The answer part of an "answer is ..." line: a leading math span whole (words after it are dropped), else the
-    first sentence with markdown/math delimiters removed."""
+    """The answer part of an "answer is ..." line: a leading math span whole when only a unit follows it in its
+    sentence ("$125$ miles."), else the first sentence with markdown/math delimiters removed."""
     line = line.strip().lstrip("*").strip()
     spans = math_spans(line)
-    if spans and spans[0][1] == 0:
+    if spans and spans[0][1] == 0 and _is_unit(_SENTENCE_END.split(line[spans[0][2]:] + " ", maxsplit=1)[0]):
         return spans[0][0].strip()
     line = _SENTENCE_END.split(line.strip(), maxsplit=1)[0]
     for _ in range(3):
         line = _WRAPPERS.sub("", line.strip())
-    return line.strip()
+    return _in_words(line.strip())
+
+
+def _in_words(sentence: str) -> str:
+    """"The largest $n$ is 34": a sentence that opens with a word answers with its only value, if it has one (a
+    number, or a math span with a digit; spans without digits, like $n$, count only when there is no such value).
+    Two candidate values ("either 12 or 13") leave the sentence as it is, which is not an answer."""
+    if not re.match(r"[A-Za-z]{2,}\s", sentence) or plain_number(sentence) is not None:
+        return sentence
+    spans = math_spans(sentence)
+    values = [m.group() for m in _NUMBER.finditer(sentence) if not _inside(m.start(), spans)]
+    values += [c for c, _, _ in spans if re.search(r"\d", c)]
+    if not values:
+        values = [c for c, _, _ in spans]
+    return values[0].strip() if len(values) == 1 else sentence
 
 
 def extract_answer(completion: str) -> tuple[str | None, str]:
@@ -132,14 +158,25 @@ def extract_answer(completion: str) -> tuple[str | None, str]:
     return _last_number_or_span(text)
 
 
+def _is_unit(words: str) -> bool:
+    """Up to three plain words and no connective ("miles", "square units"; not "apples and")."""
+    words = words.strip().rstrip(".")
+    return not words or (re.fullmatch(r"[A-Za-z]+(?: [A-Za-z]+){0,2}", words) is not None
+                         and not set(words.lower().split()) & CONNECTIVES)
+
+
 def reference_answer(reference: str) -> str:
     """The answer part of a reference: the content of its last ``\\boxed{}``, or what follows its last ``####``
-    (a whole GSM8K/MATH solution works as a reference), else the reference itself."""
+    (a whole GSM8K/MATH solution works as a reference), or a leading math span followed only by words (a unit:
+    ``$125$ miles``), else the reference itself."""
     if "\\boxed" in reference or "\\fbox" in reference:
         box, truncated = _boxes(reference)
         return reference if box is None or truncated else box  # a broken box stays broken: bad_reference
     if "####" in reference:
         return reference.rsplit("####", 1)[1].strip()
+    spans = math_spans(reference.strip())
+    if spans and spans[0][1] == 0 and _is_unit(reference.strip()[spans[0][2]:]):
+        return spans[0][0]  # "$125$ miles": the span; the words after it are a unit
     return reference
 
 
@@ -150,10 +187,11 @@ _UNICODE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\
 _MATH_THOUSANDS = re.compile(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))")  # MATH's thousands separator: 10,\! 000
 _STRIP = [(re.compile(p), r) for p, r in [
     (r"\{,\}", ","),
-    (r"\\[dt]frac", r"\\frac"),
+    (r"\\[dtc]frac", r"\\frac"),
     (r"^\$+|\$+$|^\\\(|\\\)$", ""),
     (r"\\(?:mbox|textrm|textnormal)\{", r"\\text{"),
-    (r"\\(?:mathrm|textbf|mathbf|boldsymbol)\{([^{}]*)\}", r"\1"),
+    (r"\\(?:mathrm|textbf|mathbf|boldsymbol|textit|mathit)\{\s*([A-Za-z]{2,}(?: [A-Za-z]+)*)\s*\}", r"\\text{\1}"),
+    (r"\\(?:mathrm|textbf|mathbf|boldsymbol|textit|mathit)\{([^{}]*)\}", r"\1"),
     (r"°|\\degree", r"^\\circ"),
 ]]
 _REPEATING = re.compile(r"(?<![\d.])(-?)(\d{0,200})\.(\d{0,200})\\overline\{(\d{1,50})\}")
@@ -170,6 +208,8 @@ def _repeating(m: re.Match) -> str:
     return f"{sign}\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
+_APPROX = re.compile(r"(?<=\S)\s*\\approx\s*-?\d*\.?\d+\s*$")  # "\frac{\sqrt3}{3} \approx 0.577" is the exact form
+_TRAILING_BACKSLASH = re.compile(r"(?<!\\)\\$")  # "185\" (a stray backslash at the end)
 # Layout-only LaTeX. A row break ``\\\\`` is matched first so that ``\\\\ `` (break, space) is never read as ``\\`` +
 # ``\\ `` (one backslash left over); spacing commands become one space, so that ``2\\,3`` stays two numbers.
 _LAYOUT = re.compile(r"\\\\|\\(?:left|right|displaystyle|quad|qquad)(?![A-Za-z])|\\[,;: ]|~|\\!|\\\$")
@@ -190,6 +230,7 @@ def normalize(answer: str) -> str:
         s = pattern.sub(repl, s)
     if "\\overline" in s:  # guarded: the pattern backtracks on long digit strings
         s = _REPEATING.sub(_repeating, s)
+    s = _APPROX.sub("", _TRAILING_BACKSLASH.sub("", s.strip()))
     m = _TEXT_UNIT.match(s.strip()) if "\\text" in s else None
     if m and not set(m.group(2).lower().split()) & CONNECTIVES:
         s = m.group(1)

@@ -14,6 +14,8 @@ Values: a sympy expression, or a tagged structure for compound answers::
     ("matrix", rows)                      # \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}
     ("rel", op, lhs, rhs)                 # x = 3, y \\le 2, x = (0, 1)   (op one of == != < <= in)
     ("percent", value)                    # 30\\%
+    ("ratio", parts)                      # 3:4, 12:00
+    ("chain", ops, sides)                 # f(2) < f(1) < f(4)   (a < x < b with a variable x is ("rel", "in", ...))
 
 Numbers side by side are never a product: ``1 000`` (a first group of one to three digits, then groups of
 three) is one number, ``4 4/9`` and ``4\\frac{4}{9}`` are mixed numbers when the numerator is below the
@@ -97,35 +99,68 @@ class _Parser:
 
     def union(self):
         """An interval or set, or a union of them with \\cup: ("union", parts), compared as a multiset."""
-        value = self.relation()
+        value = self.ratio()
         if not self.at("cmd", "cup"):
             return value
         parts = [value]
         while self.at("cmd", "cup"):
             self.take()
-            parts.append(self.relation())
+            parts.append(self.ratio())
         if not all(isinstance(p, tuple) and p[0] in ("seq", "set") for p in parts):
             raise ParseError("\\cup joins intervals or sets only")
         return ("union", parts)
 
+    def ratio(self):
+        """a : b (a ratio, or a time 12:00): ("ratio", parts), equal only part by part (1:2 is not 2:4)."""
+        value = self.relation()
+        if not self.at("op", ":"):
+            return value
+        parts = [_scalar(value)]
+        while self.at("op", ":"):
+            self.take()
+            parts.append(_scalar(self.relation()))
+        return ("ratio", parts)
+
+    def _rel_op(self):
+        tok = self.peek()
+        return RELS.get(tok[1]) if tok[0] in ("op", "cmd") else None
+
     def relation(self):
         lhs = self.sum()
-        tok = self.peek()
-        op = RELS.get(tok[1]) if tok[0] in ("op", "cmd") else None
+        op = self._rel_op()
         if op is None:
             return lhs
         self.take()
         rhs = self.sum()
-        if self.peek()[0] in ("op", "cmd") and RELS.get(self.peek()[1]):
-            raise ParseError("chained relations (a < x < b) are not a single value")
-        if op == "in":  # x \in [1, 2] answers [1, 2]: only a single variable on the left
-            if not isinstance(lhs, sp.Symbol):
-                raise ParseError("\\in needs a single variable on its left")
-            return ("rel", op, lhs, rhs)
-        if op == "==" and is_name(lhs) and isinstance(rhs, tuple) and rhs[0] in ("seq", "set", "matrix"):
-            return ("rel", op, lhs, rhs)  # x = (0, 1), (a, b) = (3, 4), S = \{1, 2\}
-        lhs, rhs = _scalar(lhs), _scalar(rhs)
-        return ("rel", _FLIPPED[op], rhs, lhs) if op in _FLIPPED else ("rel", op, lhs, rhs)
+        if self._rel_op():
+            return self._chain(op, [lhs, rhs])
+        return _relation(op, lhs, rhs)
+
+    def _chain(self, op, sides):
+        """a = b = c (the sides after the first must be equal: it answers a = c) and a < x <= b (x in (a, b]), or
+        an ordering like f(2) < f(1) < f(4). Mixed directions are not an answer."""
+        ops = [op]
+        while self._rel_op():
+            ops.append(self._rel_op())
+            self.take()
+            sides.append(self.sum())
+        if len(sides) > 8:
+            raise ParseError("too many chained relations")
+        if all(o == "==" for o in ops):
+            last = _scalar(sides[-1])
+            if any(sp.simplify(_scalar(x) - last) != 0 for x in sides[1:-1]):
+                raise ParseError("the sides of a chain of equations differ")
+            return _relation("==", sides[0], sides[-1])
+        if set(ops) <= {">", ">="}:
+            ops, sides = [{">": "<", ">=": "<="}[o] for o in ops[::-1]], sides[::-1]
+        if not set(ops) <= {"<", "<="}:
+            raise ParseError("a chain of relations must go one way (a < x < b)")
+        sides = [_scalar(x) for x in sides]
+        if len(sides) == 3 and is_name(sides[1]) and sides[0].is_number and sides[2].is_number:
+            return ("rel", "in", sides[1], ("seq", "(" if ops[0] == "<" else "[", [sides[0], sides[2]],
+                                            ")" if ops[1] == "<" else "]"))
+        return ("chain", tuple(ops), sides)
+
 
     def sum(self):
         self.enter()
@@ -217,6 +252,8 @@ class _Parser:
         kind, value = self.peek()
         if kind == "num":
             self.take()
+            if self.at("op", "_"):  # 204_5: a numeral in base 5, equal only to the same numeral
+                return self._based(value)
             grouped = self._spaced_number(value)
             if grouped is not None:
                 return grouped
@@ -250,6 +287,11 @@ class _Parser:
             return {"e": sp.E, "i": sp.I}.get(name, sp.Symbol(name))
         if kind == "op" and value == "{":
             return self.group("{", "}")
+        if kind == "op" and value == "|":  # |x|; nested bars need \left| ... \right| written with braces
+            self.take()
+            inner = _scalar(self.sum())
+            self.take("op", "|")
+            return sp.Abs(inner)
         if kind == "op" and value in "([":
             self.take()
             items = [self.relation()]
@@ -259,8 +301,9 @@ class _Parser:
             close = self.take("op")[1]
             if close not in ")]":
                 raise ParseError(f"unbalanced bracket {close!r}")
-            if len(items) == 1 and value == "(" and close == ")":
-                return items[0]
+            if len(items) == 1 and (value == "(" and close == ")" or isinstance(items[0], tuple)
+                                    and items[0][0] == "matrix" and (value + close) in ("()", "[]")):
+                return items[0]  # (x) is x, and \left[ matrix \right] is the matrix
             return ("seq", value, [_scalar_or_rel(x) for x in items], close)
         if kind == "esc" and value == "{":
             self.take()
@@ -273,6 +316,15 @@ class _Parser:
         if kind == "cmd":
             return self._command(value)
         raise ParseError(f"unexpected {value!r}")
+
+    def _based(self, digits: str):
+        self.take("op", "_")
+        base = self._braced_text() if self.at("op", "{") else self.take("num")[1]
+        if "." in digits or not base.isdigit() or not 2 <= int(base) <= 36:
+            raise ParseError(f"{digits}_{base} is not a numeral in a base from 2 to 36")
+        if any(int(d) >= int(base) for d in digits):
+            raise ParseError(f"{digits} has a digit that base {base} does not have")
+        return sp.Symbol(f"{digits}_{int(base)}")
 
     def _spaced_number(self, first: str):
         """1 000 000 (groups of three after a group of one to three digits) or the mixed number 4 4/9, else None."""
@@ -405,6 +457,17 @@ class _Parser:
                 raise ParseError("bad matrix")
 
 
+def _relation(op, lhs, rhs):
+    if op == "in":  # x \in [1, 2] answers [1, 2]: only a name on the left
+        if not is_name(lhs):
+            raise ParseError("\\in needs a single variable on its left")
+        return ("rel", op, lhs, rhs)
+    if op == "==" and is_name(lhs) and isinstance(rhs, tuple) and rhs[0] in ("seq", "set", "matrix"):
+        return ("rel", op, lhs, rhs)  # x = (0, 1), (a, b) = (3, 4), S = \{1, 2\}
+    lhs, rhs = _scalar(lhs), _scalar(rhs)
+    return ("rel", _FLIPPED[op], rhs, lhs) if op in _FLIPPED else ("rel", op, lhs, rhs)
+
+
 def _mixed(whole: str, num: str, den: str):
     """The mixed number whole + num/den; num < den is required (10 9/4 is not a mixed number)."""
     if not 0 < int(num) < int(den):
@@ -413,10 +476,16 @@ def _mixed(whole: str, num: str, den: str):
 
 
 def is_name(value) -> bool:
-    """A single variable, a function value (f(2)) or a tuple of variables: what an equation may name on its left."""
+    """What an equation may name on its left, so that it answers its right side: a variable (x), a function value
+    (f(2)), a tuple of variables ((a, b)), or a name of several letters with no number in it (AB, NO/BO)."""
     if isinstance(value, tuple):
         return value[0] == "seq" and value[1] == "(" and all(isinstance(x, sp.Symbol) for x in value[2])
-    return isinstance(value, sp.Symbol) or isinstance(value, sp.core.function.AppliedUndef)
+    if isinstance(value, (sp.Symbol, sp.core.function.AppliedUndef)):
+        return True
+    if isinstance(value, sp.Mul) and len(value.args) <= 6:
+        return all(isinstance(f, sp.Symbol) or (isinstance(f, sp.Pow) and isinstance(f.base, sp.Symbol)
+                                                and f.exp in (1, -1)) for f in value.args)
+    return False
 
 
 def _is_mixed_fraction(toks) -> bool:
@@ -441,8 +510,10 @@ def _scalar_or_rel(value):
 def parse(text: str):
     """Parse a whole answer string into a sympy expression or a tagged structure (see module docstring).
 
-    One ``\\pm`` (or ``\\mp``) makes the answer the list of its two readings: ``1 \\pm \\sqrt{2}`` is
-    ``1+\\sqrt{2}, 1-\\sqrt{2}``, so ``\\pm 2021`` is never the single value 2021.
+    ``\\pm`` (or ``\\mp``) makes the answer the list of its readings:
+    ``1 \\pm \\sqrt{2}`` is ``1+\\sqrt{2}, 1-\\sqrt{2}``,
+    so ``\\pm 2021`` is never the single value 2021. Inside a list or set each item is expanded in place
+    (``\\{1 \\pm \\sqrt{5}, -2\\}`` has three elements); at most three signs.
     """
     tokens = tokenize(text)
     if not tokens:
@@ -450,10 +521,40 @@ def parse(text: str):
     signs = [i for i, t in enumerate(tokens) if t[0] == "cmd" and t[1] in ("pm", "mp")]
     if not signs:
         return _Parser(tokens).top()
-    if len(signs) > 1:
-        raise ParseError("more than one \\pm")
-    i = signs[0]
-    values = [_Parser(tokens[:i] + [("op", op)] + tokens[i + 1:]).top() for op in ("+", "-")]
-    if any(isinstance(v, tuple) and v[0] not in ("rel",) for v in values):
-        raise ParseError("\\pm applies to a single value")
-    return ("list", values)
+    if len(signs) > 3:
+        raise ParseError("more than three \\pm")
+    readings = []
+    for choice in range(2 ** len(signs)):
+        toks = list(tokens)
+        for bit, i in enumerate(signs):
+            plus = not (choice >> bit) & 1
+            toks[i] = ("op", "+" if plus == (tokens[i][1] == "pm") else "-")
+        readings.append(_Parser(toks).top())
+    return _merge_readings(readings)
+
+
+def _merge_readings(readings):
+    """One value from the readings of the signs: a list of the distinct values, or a list/set whose items are
+    expanded in place."""
+    first = readings[0]
+    if isinstance(first, tuple) and first[0] in ("list", "set") and all(
+            isinstance(r, tuple) and r[0] == first[0] and len(r[1]) == len(first[1]) for r in readings):
+        items = []
+        for position in range(len(first[1])):
+            column: list = []
+            for r in readings:
+                if not any(_same(r[1][position], x) for x in column):
+                    column.append(r[1][position])
+            items += column
+        return (first[0], items)
+    if any(isinstance(r, tuple) and r[0] != "rel" for r in readings):
+        raise ParseError("\\pm applies to a single value or to the items of a list")
+    distinct = []
+    for r in readings:
+        if not any(_same(r, x) for x in distinct):
+            distinct.append(r)
+    return ("list", distinct)
+
+
+def _same(a, b) -> bool:
+    return type(a) is type(b) and a == b

@@ -36,12 +36,13 @@ class TooLarge(ValueError):
 UNEVALUATED = {"int", "iint", "iiint", "oint", "sum", "prod", "lim", "limsup", "liminf", "binom", "dbinom", "tbinom",
                "choose", "partial", "nabla", "mathrm{d}", "bmod", "mod", "pmod"}
 _TOKEN = re.compile(
-    r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|\\([A-Za-z]+)|\\([{}%$,;!])|(\\\\)|([A-Za-z])|(<=|>=|!=|[-+*/^_(){}\[\],=<>!|&%']))")
+    r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|\\([A-Za-z]+)|\\([{}%$,;!])|(\\\\)|([A-Za-z])|(<=|>=|!=|[-+*/^_(){}\[\],=<>!|&%':]))")
 # "or"/"and" between answers (outside \text{} too) join a list; other standalone short words are prose, not letters.
 _JOINING = re.compile(r"(?<![A-Za-z\\])(?:or|and)(?![A-Za-z])")
 _PROSE_WORD = re.compile(r"(?<![A-Za-z\\])(?:to|of|is|if|on|as|so|we)(?![A-Za-z])")
 
 
+_ARRAY = re.compile(r"\\begin\s*\{array\}\s*\{[lcr| ]*\}")  # an array with its column spec is a matrix
 _ENV = re.compile(r"\s*\\(begin|end)\s*\{([A-Za-z]+\*?)\}")
 
 
@@ -54,8 +55,11 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     if _DERIVATIVE.search(text):  # d/dx written as a fraction would otherwise cancel to a plain value
         raise Unevaluated("a derivative restates an operation instead of evaluating it")
     text = re.sub(r"\\text\{\s*(or|and)\s*\}", ",", text)
-    text = re.sub(r"\\(?:text|mathrm|textrm|mathbf|operatorname)\{([A-Za-z ]*)\}", r" \1 ", text)
-    text = _JOINING.sub(",", text.replace("\\$", "").replace("$", ""))
+    text = re.sub(r"\\(?:text|mathrm|textrm|mathbf|operatorname)\{([A-Za-z ]*|\s*\d+(?:\.\d+)?\s*)\}", r" \1 ", text)
+    text = re.sub(r"\\end\s*\{array\}", r"\\end{matrix}", _ARRAY.sub(r"\\begin{matrix}", text))
+    if ";" in text and "," not in text:  # 1; 2; 3 is the list 1, 2, 3 (where no comma is used)
+        text = text.replace(";", ",")
+    text = re.sub(r",\s*,", ",", _JOINING.sub(",", text.replace("\\$", "").replace("$", "")))  # "1, 2, and 3"
     if _PROSE_WORD.search(text):
         raise ParseError(f"the word {_PROSE_WORD.search(text).group()!r} is not part of a mathematical answer")
     tokens, pos = [], 0
