@@ -122,17 +122,23 @@ def test_a_config_with_every_question_held_out_is_an_error():
 
 # --- pretraining --------------------------------------------------------------------------------------------------
 
-def test_pretraining_mixture_and_no_heldout_question():
-    cfg = cfg_of(pretrain_answer_fraction=0.4)
+@pytest.mark.parametrize("distractor", ["other_answer", "first_number"])
+def test_pretraining_mixture_and_no_heldout_question(distractor):
+    cfg = cfg_of({"distractor": distractor}, pretrain_answer_fraction=0.4)
     task = cfg.make_task()
     held = {r["question"] for r in task.splits(cfg)[1]}
-    rng, right, n = random.Random(0), 0, 2000
+    rng, kinds, n = random.Random(0), Counter(), 2000
     for _ in range(n):
         prompt, completion = task.pretrain_text(cfg, rng)
         question = prompt.removesuffix(" =")
         assert question not in held
-        right += completion == str(value_of(question))
-    assert 0.35 < right / n < 0.47  # 40% right, plus the rare distractor that happens to be right
+        right, first = completion == str(value_of(question)), completion == question.split()[0]
+        kinds["right" if right else "first" if first else "other"] += 1
+    assert 0.35 < kinds["right"] / n < 0.47  # 40% right, plus the rare distractor that happens to be right
+    if distractor == "first_number":
+        assert kinds["other"] == 0
+    else:
+        assert kinds["other"] > 0.45 * n
 
 
 # --- errors a user can cause -------------------------------------------------------------------------------------
@@ -150,9 +156,11 @@ def test_bad_options_are_clear_errors(options, error, message):
         cfg.make_task().splits(cfg)
 
 
-def test_seed_in_config_is_an_option_error():
-    with pytest.raises(OptionError, match="must not set"):
-        get_task("reasoning_gym", {"config": {"seed": 3}})
+@pytest.mark.parametrize("options, message", [({"config": {"seed": 3}}, "must not set"),
+                                              ({"distractor": "random"}, "distractor must be one of")])
+def test_bad_option_values_are_option_errors(options, message):
+    with pytest.raises(OptionError, match=message):
+        get_task("reasoning_gym", options)
 
 
 def test_a_prompt_longer_than_the_tiny_model_is_an_error_naming_task_length_and_limit():

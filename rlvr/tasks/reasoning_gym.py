@@ -23,8 +23,10 @@ difficulty level with few distinct questions (chain_sum with two 1-digit terms h
 benchmark by 20,000 training draws, and the benchmark would move with `cfg.seed` and `train_size`.
 
 Pretraining mixture (as in `add`): with probability `pretrain_answer_fraction` the completion is the right
-answer, otherwise a plausible distractor, the answer of another generated item (same format, same magnitude),
-so that the base model can sample the right answer without preferring it (pass@k well above pass@1).
+answer, otherwise a plausible distractor, so that the base model can sample the right answer without preferring it
+(pass@k well above pass@1). Option `distractor`: ``other_answer`` (default; any dataset) is the answer of another
+generated item (same format, same magnitude); ``first_number`` is the first number of the question, the analogue of
+`add`'s copy of a, which is deterministic given the prompt and so cheap for a tiny model to learn beside the task.
 For the tiny model (no `model_name_or_path`), a prompt that does not fit its positions, or that uses a character
 outside its vocabulary, is a ValueError naming the task, the length (or character) and the limit.
 """
@@ -34,6 +36,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from dataclasses import dataclass
 
 from rlvr.tasks import Task, register_task
@@ -48,6 +51,8 @@ TRAIN_SEED = 1_000_003  # training generator seed = TRAIN_SEED * (cfg.seed + 1):
 PRETRAIN_SEED = 7_777_777  # the pretraining stream's generator seed (the example order comes from `rng`)
 _INDEX_SPAN = 2**31  # pretraining draws item indices uniformly from this range
 _RESERVED = ("seed", "size")  # generator keys the task owns
+_DISTRACTORS = ("other_answer", "first_number")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,14 @@ class ReasoningGymOptions:
                                             "num_terms (None: no subsets)")
     question_from: str | None = option(None, "metadata key whose value is the question instead of the generator's "
                                              "text, e.g. expression (short prompts for the tiny model)")
+    distractor: str = option("other_answer", "pretraining's wrong completions: other_answer (the answer of another "
+                                             "item) or first_number (the question's first number, like add's copy "
+                                             "of a; other_answer when it has none)")
 
     def __post_init__(self):
+        if self.distractor not in _DISTRACTORS:
+            raise OptionError(f"task 'reasoning_gym' option distractor must be one of {', '.join(_DISTRACTORS)}, got "
+                              f"{self.distractor!r}")
         reserved = sorted(set(self.config) & set(_RESERVED))
         if reserved:
             raise OptionError(f"task 'reasoning_gym' option config must not set {reserved}: the task seeds the "
@@ -197,14 +208,21 @@ class ReasoningGymTask(Task):
         answer = str(entry["answer"])
         completion = answer
         if rng.random() >= cfg.pretrain_answer_fraction:
-            for _ in range(20):  # the answer of another item: same format and magnitude, (almost always) wrong
-                other = str(stream[rng.randrange(_INDEX_SPAN)]["answer"])
-                if other != answer:
-                    completion = other
-                    break
+            completion = self._distractor(question, answer, stream, rng)
         prompt = cfg.prompt_template.format(question=question)
         self._check_text(cfg, prompt, completion)
         return prompt, completion
+
+    def _distractor(self, question: str, answer: str, stream, rng: random.Random) -> str:
+        if self.options.distractor == "first_number":
+            first = _NUMBER.search(question)
+            if first is not None:
+                return first.group()
+        for _ in range(20):  # the answer of another item: same format and magnitude, (almost always) wrong
+            other = str(stream[rng.randrange(_INDEX_SPAN)]["answer"])
+            if other != answer:
+                return other
+        return answer
 
     # --- the tiny model's limits -----------------------------------------------------------------------------
     def _check_fits(self, cfg, rows: list[dict]) -> None:
