@@ -83,8 +83,8 @@ def math_spans(text: str) -> list[tuple[str, int, int]]:
 def _last_number_or_span(text: str) -> tuple[str | None, str]:
     """The fallback: the last complete math span or the last number outside spans, whichever ends later.
 
-    A last value joined to the one before it by "or" ("so it is $3$ or $4$") is a hedge: the answer is both values,
-    a list, which answers only a list reference.
+    A last value joined to the one before it by "or" or "and" ("so it is $3$ or $4$") is a hedge or a list: the
+    answer is both values, which answers only a list reference.
     """
     spans = math_spans(text)
     candidates = [(s, e, c.strip(), "last math span") for c, s, e in spans[-2:]]
@@ -95,11 +95,11 @@ def _last_number_or_span(text: str) -> tuple[str | None, str]:
     candidates.sort(key=lambda c: c[1])
     start, _, answer, how = candidates[-1]
     if len(candidates) > 1 and _HEDGE.fullmatch(text[candidates[-2][1]:start]):
-        return f"{candidates[-2][2]}, {answer}", "last values joined by 'or'"
+        return f"{candidates[-2][2]}, {answer}", "last values joined by 'or'/'and'"
     return answer, how
 
 
-_HEDGE = re.compile(r"[\s,]*\bor\s*", re.IGNORECASE)
+_HEDGE = re.compile(r"[\s,]*\b(?:or|and)\s*", re.IGNORECASE)
 
 
 def _inside(pos: int, spans: list[tuple[str, int, int]]) -> bool:
@@ -184,6 +184,8 @@ _UNICODE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\
                           "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u2264": "\\le ", "\u2265": "\\ge ",
                           "\u2260": "\\ne ", "\u00a0": " ", "\u2009": " ", "\u202f": " "})
 
+# 1,000,000 is one number wherever it stands (a first group of 1-3 digits not starting with 0, then groups of three).
+_COMMA_THOUSANDS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])")
 _MATH_THOUSANDS = re.compile(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))")  # MATH's thousands separator: 10,\! 000
 _STRIP = [(re.compile(p), r) for p, r in [
     (r"\{,\}", ","),
@@ -226,6 +228,7 @@ def normalize(answer: str) -> str:
     """Remove layout-only LaTeX (spacing, \\left/\\right, $) and trailing \\text units; keep all meaning."""
     s = answer.translate(_UNICODE).strip()
     s = _LAYOUT.sub(_layout, _MATH_THOUSANDS.sub(",", s))
+    s = _COMMA_THOUSANDS.sub(lambda m: m.group().replace(",", ""), s)
     for pattern, repl in _STRIP:
         s = pattern.sub(repl, s)
     if "\\overline" in s:  # guarded: the pattern backtracks on long digit strings
@@ -285,7 +288,7 @@ def plain_number(answer: str) -> tuple[Fraction | str, str] | None:
     if _THOUSANDS.match(s):
         s = s.replace(",", "").replace(" ", "")
     m = _MIXED.match(s)
-    if m and 0 < int(m.group(3)) < int(m.group(4)):
+    if m and int(m.group(2)) > 0 and 0 < int(m.group(3)) < int(m.group(4)):
         value = int(m.group(2)) + Fraction(int(m.group(3)), int(m.group(4)))
         return (-value if m.group(1) else value), kind
     if _DECIMAL.match(s):

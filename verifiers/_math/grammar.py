@@ -469,8 +469,8 @@ def _relation(op, lhs, rhs):
 
 
 def _mixed(whole: str, num: str, den: str):
-    """The mixed number whole + num/den; num < den is required (10 9/4 is not a mixed number)."""
-    if not 0 < int(num) < int(den):
+    """The mixed number whole + num/den: whole >= 1 and 0 < num < den (10 9/4 and 0 1/2 are not mixed numbers)."""
+    if int(whole) == 0 or not 0 < int(num) < int(den):
         raise Juxtaposed(f"{whole} {num}/{den} is not a mixed number (its numerator must be below its denominator)")
     return sp.Integer(whole) + sp.Rational(int(num), int(den))
 

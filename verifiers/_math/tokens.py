@@ -36,7 +36,7 @@ class TooLarge(ValueError):
 UNEVALUATED = {"int", "iint", "iiint", "oint", "sum", "prod", "lim", "limsup", "liminf", "binom", "dbinom", "tbinom",
                "choose", "partial", "nabla", "mathrm{d}", "bmod", "mod", "pmod"}
 _TOKEN = re.compile(
-    r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|\\([A-Za-z]+)|\\([{}%$,;!])|(\\\\)|([A-Za-z])|(<=|>=|!=|[-+*/^_(){}\[\],=<>!|&%':]))")
+    r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|\\([A-Za-z]+)|\\([{}%$,;!])|(\\\\)|([A-Za-z])|(<=|>=|!=|\*\*|[-+*/^_(){}\[\],=<>!|&%':]))")
 # "or"/"and" between answers (outside \text{} too) join a list; other standalone short words are prose, not letters.
 _JOINING = re.compile(r"(?<![A-Za-z\\])(?:or|and)(?![A-Za-z])")
 _PROSE_WORD = re.compile(r"(?<![A-Za-z\\])(?:to|of|is|if|on|as|so|we)(?![A-Za-z])")
@@ -76,6 +76,8 @@ def tokenize(text: str) -> list[tuple[str, str]]:
             raise ParseError(f"character {text[pos:].strip()[:1]!r} is outside the answer grammar")
         kinds = ("num", "cmd", "esc", "row", "letter", "op")
         kind, value = next((k, v) for k, v in zip(kinds, m.groups(), strict=True) if v is not None)
+        if kind == "op" and value == "**":  # x**2 is x^2 (a power; nothing is evaluated as Python)
+            value = "^"
         if kind == "op" and value == "'":
             raise ParseError("quotes are outside the answer grammar")
         if kind == "letter" and len(tokens) >= 2 and tokens[-1][0] == "letter" and tokens[-2][0] == "letter" \
