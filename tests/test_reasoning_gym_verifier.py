@@ -194,3 +194,15 @@ def test_bad_options_are_errors(options, message):
 
 def test_registered():
     assert "reasoning_gym" in list_verifiers()
+
+
+def test_every_status_is_declared_and_rewards_follow_the_contract(faulty):
+    e = entries("chain_sum", 1)[0]
+    pairs = [(e["answer"], ref_of(e)), (e["answer"] + "0", ref_of(e)), ("zzz", ref_of(e)), ("", ref_of(e)),
+             ("9" * 20000, ref_of(e)), ("1", faulty_ref("faulty_raise")), ("1", "nope"),
+             ("1", faulty_ref("faulty_hang"))]
+    verdicts = faulty.verify_batch(pairs)
+    assert [v.status for v in verdicts] == ["correct", "partial", "wrong", "no_answer", "too_long", "error",
+                                            "bad_reference", "timeout"]
+    assert set(faulty.statuses) == {v.status for v in verdicts}
+    assert [v.reward for v in verdicts] == [1.0, 0.0, 0.0, 0.0, 0.0, None, None, None]

@@ -1,0 +1,61 @@
+"""Benchmark: a sweep's wall time with `rlvr sweep --jobs 2` against `--jobs 1`, on the same points, in one run.
+
+    .venv/bin/python bench/sweep_jobs.py                                   # 4 seeds of configs/smoke.yaml, 16 steps
+    .venv/bin/python bench/sweep_jobs.py --base configs/demo.yaml --seeds 2 --max_steps 32
+
+Both sweeps run the same points into separate fresh output folders and share one model cache, which is filled
+first (pretraining is not part of either measurement). `--jobs 1` runs each point with the trainer's default
+threads; `--jobs 2` runs two at a time with one thread each. Prints both wall times and the ratio (jobs 1 / jobs 2;
+above 1 means --jobs 2 is faster). The order alternates with --order, since the machine's load may drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def sweep_file(folder: Path, base: Path, seeds: int, max_steps: int, out: str, cache: Path) -> Path:
+    path = folder / f"sweep-{out}.yaml"
+    path.write_text(f"base: {base}\noverrides: {{output_dir: {folder / out}, cache_dir: {cache}, "
+                    f"max_steps: {max_steps}}}\ngrid: {{seed: {list(range(seeds))}}}\n")
+    return path
+
+
+def timed_sweep(path: Path, jobs: int) -> float:
+    t0 = time.time()
+    done = subprocess.run([sys.executable, "-m", "rlvr.cli", "sweep", str(path), "--jobs", str(jobs)],
+                          cwd=REPO, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"sweep --jobs {jobs} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return time.time() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", default="configs/smoke.yaml")
+    parser.add_argument("--seeds", type=int, default=4, help="points (seeds 0..N-1)")
+    parser.add_argument("--max_steps", type=int, default=16)
+    parser.add_argument("--order", choices=["1-2", "2-1"], default="1-2", help="which sweep runs first")
+    args = parser.parse_args()
+    base = (REPO / args.base).resolve()
+    with tempfile.TemporaryDirectory(prefix="rlvr-bench-sweep-") as tmp:
+        folder = Path(tmp)
+        cache = folder / "cache"
+        subprocess.run([sys.executable, "-m", "rlvr.cli", "pretrain", str(base), "--cache_dir", str(cache)],
+                       cwd=REPO, check=True, capture_output=True)
+        times = {}
+        for jobs in ([1, 2] if args.order == "1-2" else [2, 1]):
+            times[jobs] = timed_sweep(sweep_file(folder, base, args.seeds, args.max_steps, f"jobs{jobs}", cache), jobs)
+            print(f"--jobs {jobs}: {times[jobs]:.1f} s for {args.seeds} points of {args.max_steps} steps", flush=True)
+    print(f"ratio (jobs 1 / jobs 2): {times[1] / times[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
