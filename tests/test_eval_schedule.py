@@ -1,9 +1,10 @@
-"""Evaluation at log-spaced compute: buckets, base point, no duplicates on resume."""
+"""Evaluation at log-spaced compute: buckets, base point, every benchmark at every point, no duplicates on resume."""
 
 from types import SimpleNamespace
 
 import pytest
 
+from rlvr.benchmarks import Benchmark
 from rlvr.eval_schedule import LogSpacedEvaluator, log_bucket
 from rlvr.jsonl import append_jsonl, read_jsonl
 from rlvr.runfolder import RunFolder
@@ -17,7 +18,7 @@ def test_log_bucket(compute, bucket):
 class FakeResult:
     def row(self, step, compute_flops, benchmark, ks):
         return {"step": step, "compute_flops": compute_flops, "benchmark": benchmark, "pass@1": 0.5,
-                "pass@k": {str(k): 0.9 for k in ks}, "eval_seconds": 0.0}
+                "pass@k": {str(k): 0.9 for k in ks}, "eval_seconds": 1.0}
 
 
 def drive(evaluator, steps, per_step_flops, max_steps):
@@ -34,11 +35,12 @@ def drive(evaluator, steps, per_step_flops, max_steps):
     return saved
 
 
-def make(tmp_path, calls):
+def make(tmp_path, calls, names=("add_heldout",)):
     run = RunFolder(tmp_path)
     run.attempt = 1
-    return LogSpacedEvaluator(run, "add_heldout", points_per_decade=3, ks=(8,),
-                              evaluate_fn=lambda m, t: calls.append(1) or FakeResult())
+    benches = [Benchmark(name, [], None, None, (8,)) for name in names]
+    return LogSpacedEvaluator(run, benches, points_per_decade=3,
+                              evaluate_fn=lambda b, m, t: calls.append(b.name) or FakeResult())
 
 
 def test_points_are_log_spaced_with_base_and_final(tmp_path):
@@ -69,3 +71,30 @@ def test_existing_row_at_step_is_not_repeated(tmp_path):
     drive(make(tmp_path, calls), [1, 2], 1e9, 2)
     assert [r["step"] for r in read_jsonl(tmp_path / "evals.jsonl")] == [0, 1, 2]
     assert len(calls) == 1
+
+
+def test_resume_with_several_benchmarks_never_repeats_a_row(tmp_path):
+    names = ("add_heldout", "add_3digit", "add_prompt")
+    calls = []
+    drive(make(tmp_path, calls, names), range(1, 60), 1e9, 256)  # killed at step 59
+    rows = read_jsonl(tmp_path / "evals.jsonl")
+    # killed between benchmarks at step 100: only the first benchmark has its row
+    append_jsonl(tmp_path / "evals.jsonl", {"step": 100, "compute_flops": 1e11, "benchmark": "add_heldout"})
+    calls.clear()
+    drive(make(tmp_path, calls, names), range(48, 257), 1e9, 256)  # resumed from checkpoint-47
+    rows = read_jsonl(tmp_path / "evals.jsonl")
+    keys = [(r["step"], r["benchmark"]) for r in rows]
+    assert len(keys) == len(set(keys))
+    for name in names:
+        assert [s for s, b in keys if b == name] == [0, 1, 3, 5, 10, 22, 47, 100, 216, 256]
+    assert calls.count("add_heldout") == 2 and calls.count("add_3digit") == 3  # 216, 256 (+100 for the others)
+
+
+def test_summary_per_benchmark_with_eval_share(tmp_path):
+    calls = []
+    ev = make(tmp_path, calls, ("a", "b"))
+    drive(ev, range(1, 11), 1e9, 10)
+    summary = ev.summary(run_seconds=100.0)
+    assert set(summary["benchmarks"]) == {"a", "b"} and summary["eval_points"] == 5
+    assert summary["benchmarks"]["b"]["final_pass@1"] == 0.5
+    assert summary["eval_fraction_of_run_time"] == 0.1  # 10 rows of 1 s each in 100 s

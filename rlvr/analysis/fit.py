@@ -10,6 +10,8 @@ compute to reach a target
 accuracy (by the best family, and `by_family` for all three, each with its bootstrap interval), the curvature of a
 quadratic in log C and a summary of the points. Sigmoid fitting is in `rlvr.analysis.sigmoid`, the bootstrap in
 `rlvr.analysis.bootstrap`, the families and the backtest in `rlvr.analysis.families`.
+Every benchmark of the runs is fitted and judged, and so is each subset (a row's ``subsets`` table, e.g. a
+difficulty level) with enough points, under the benchmark's ``subsets`` key.
 Too few points (fewer than 3 with compute > 0) or less than one decade of compute raise a ValueError with the
 reason; the CLI turns it into a one-line message and a non-zero exit.
 """
@@ -26,7 +28,7 @@ from rlvr.analysis.bootstrap import percentile_interval
 from rlvr.jsonl import latest_per_key
 from rlvr.runfolder import CONFIG, EVALS, RunFolder
 
-__all__ = ["load_points", "fit_points", "fit_runs", "group_runs", "MIN_POINTS", "MIN_DECADES"]
+__all__ = ["load_points", "load_subset_points", "fit_points", "fit_runs", "group_runs", "MIN_POINTS", "MIN_DECADES"]
 
 MIN_POINTS = 3
 MIN_DECADES = 1.0
@@ -47,6 +49,28 @@ def group_runs(run_dirs: list[Path]) -> list[list[Path]]:
         cfg = {k: v for k, v in _config(run).items() if k not in ("seed", "output_dir", "run_dir", "cache_dir")}
         groups[repr(sorted(cfg.items(), key=lambda kv: kv[0]))].append(run)
     return list(groups.values())
+
+
+def load_subset_points(run_dirs: list[Path]):
+    """{benchmark: {subset value: Points}} from the rows' ``subsets`` tables (rows without one are skipped)."""
+    from rlvr.analysis.families import Points
+
+    per: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for index, run in enumerate(run_dirs):
+        for row in latest_per_key(RunFolder(run).read(EVALS), ("step", "benchmark")):
+            for value, cell in (row.get("subsets") or {}).items():
+                try:
+                    point = (float(row["compute_flops"]), float(cell["pass@1"]), float(cell.get("n") or 1), index)
+                except (KeyError, TypeError, ValueError):
+                    continue
+                per[str(row.get("benchmark", "heldout"))][str(value)].append(point)
+    out = {}
+    for bench, subsets in per.items():
+        out[bench] = {}
+        for value, pts in subsets.items():
+            arr = np.array(pts, dtype=float)
+            out[bench][value] = Points(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3].astype(int))
+    return out
 
 
 def load_points(run_dirs: list[Path]):
@@ -157,6 +181,7 @@ def fit_runs(run_dirs: list[Path], target: float = 0.9, draws: int = DRAWS, seed
     A benchmark that cannot be fitted (too few points, too little range) gets {"error": reason} and the others are
     still fitted; if none can be, the first reason is raised as a ValueError."""
     points = load_points(run_dirs)
+    subsets = load_subset_points(run_dirs)
     benchmarks, errors = {}, []
     for bench, p in sorted(points.items()):
         try:
@@ -164,6 +189,14 @@ def fit_runs(run_dirs: list[Path], target: float = 0.9, draws: int = DRAWS, seed
         except ValueError as err:
             benchmarks[bench] = {"error": str(err)}
             errors.append(str(err))
+        fitted = {}
+        for value, sp in sorted(subsets.get(bench, {}).items()):
+            try:  # only subsets with enough points; the others are named with the reason
+                fitted[value] = fit_points(sp, f"{bench}[{value}]", target, draws, seed)
+            except ValueError as err:
+                fitted[value] = {"error": str(err)}
+        if fitted:
+            benchmarks[bench]["subsets"] = fitted
     if errors and len(errors) == len(benchmarks):
         raise ValueError(errors[0] if len(errors) == 1 else "; ".join(errors))
     return {"benchmarks": benchmarks, "runs": [str(r) for r in run_dirs]}

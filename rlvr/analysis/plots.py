@@ -1,156 +1,247 @@
-"""`rlvr plot`: accuracy against RL compute (log axis) with error bars, fitted families and their bands, and the
-training reward against RL compute.
+"""`rlvr plot`: accuracy against RL compute (one panel per benchmark), training reward against RL compute, and
+test-time compute (pass@k and maj@k against k).
 
     paths = plot_runs([Path("runs/...")], out_dir=Path("runs/..."))
 
-One PNG per benchmark (``accuracy_vs_compute[_<benchmark>].png``) and one ``reward_vs_compute.png``. Runs that
-differ only in seed share a colour (one group); groups that differ in other keys (model size, learning rate...)
-are overlaid and labelled by those keys. The base model (compute 0) cannot sit on a log axis: it is drawn as a
-dotted horizontal line labelled "base model". Error bars are 95% binomial intervals over the n held-out problems.
-Fitted curves are solid over the measured range and dashed where they extrapolate (up to 10x the largest
-compute); the shaded band is the 95% bootstrap band of the log-linear fit.
+- ``accuracy_vs_compute.png``: one panel per benchmark, compute on a log axis. pass@1 points with 95% binomial
+  error bars; pass@k (and maj@k) drawn lighter; subsets (e.g. difficulty levels) as thin lines; the base model
+  (compute 0, which a log axis cannot show) as a dotted horizontal line. With one group of runs the fitted families
+  are drawn (solid over the measured range, dashed where they extrapolate, up to 10x the largest compute; shaded:
+  the 95% bootstrap band of the log-linear fit) and each panel's verdict is printed under it.
+- ``reward_vs_compute.png``: the training reward (faint per step, solid moving average).
+- ``test_time.png`` (runs with test_time.jsonl): one panel per benchmark, pass@k (solid) and maj@k (dashed)
+  against k on a log axis, one colour per checkpoint (base model grey): whether RL narrowed or widened coverage.
+
+Runs that differ only in seed form one group (``seed 0-2`` in the legend). Groups that differ in other keys are
+overlaid, labelled only by what differs (``1.06M params`` for model sizes, else ``key=value``), sorted by that
+numeric value and coloured with a sequential colour map. Legends sit inside the axes so the plot area stays at
+least two thirds of the figure.
 """
 
 from __future__ import annotations
 
+import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
 
-from rlvr.runfolder import EVALS, FIT, METRICS, RunFolder
+from rlvr.runfolder import EVALS, FIT, METRICS, SUMMARY, TEST_TIME, RunFolder
 
-__all__ = ["plot_runs"]
+__all__ = ["plot_runs", "group_labels"]
 
 FAMILY_COLOR = {"loglinear": "#1f77b4", "sigmoid": "#d62728", "powerlaw": "#2ca02c"}
 FAMILY_STYLE = {"loglinear": ("log-linear", "-"), "sigmoid": ("sigmoid", "-."),
                 "powerlaw": ("power law in error", (0, (6, 2, 1, 2, 1, 2)))}
+_IGNORED = ("seed", "output_dir", "run_dir", "cache_dir")
+_SIZE_KEYS = ("hidden_size", "num_layers", "num_heads", "intermediate_size", "model_name_or_path")
 
 
-def _label(runs: list[Path], all_groups: list[list[Path]]) -> str:
-    from rlvr.analysis.fit import _config
-
-    if len(all_groups) == 1:
-        cfg = _config(runs[0])
-        name = cfg.get("experiment", runs[0].name)
-    else:
-        configs = [_config(g[0]) for g in all_groups]
-        keys = sorted(k for k in configs[0] if k not in ("seed", "output_dir", "run_dir", "cache_dir")
-                      and len({repr(c.get(k)) for c in configs}) > 1)
-        mine = _config(runs[0])
-        name = ", ".join(f"{k}={mine.get(k)}" for k in keys[:3]) or runs[0].name
-    seeds = f" ({len(runs)} seeds)" if len(runs) > 1 else ""
-    return name + seeds
-
-
-def _accuracy_figure(groups, bench: str, fits: list[dict], out: Path, show_families: bool) -> Path:
+def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _seeds(runs: list[Path]) -> str:
+    from rlvr.analysis.fit import _config
+
+    seeds = sorted({_config(r).get("seed", 0) for r in runs})
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    if seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"seed {seeds[0]}-{seeds[-1]}"
+    return "seeds " + ",".join(map(str, seeds))
+
+
+def _params(run: Path) -> float | None:
+    summary = RunFolder(run).read_json(SUMMARY) or {}
+    value = summary.get("n_params_flops")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _human(n: float) -> str:
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g}{unit}"
+    return f"{n:g}"
+
+
+def group_labels(groups: list[list[Path]]) -> tuple[list[list[Path]], list[str], str]:
+    """(groups sorted by their numeric value, a label per group naming only what differs, a title part naming
+    what they share)."""
+    from rlvr.analysis.fit import _config
+
+    configs = [_config(g[0]) for g in groups]
+    name = configs[0].get("experiment", groups[0][0].name) if configs else ""
+    if len(groups) == 1:
+        return groups, [_seeds(groups[0])], name
+    keys = sorted(k for k in configs[0] if k not in _IGNORED and len({repr(c.get(k)) for c in configs}) > 1)
+    params = [_params(g[0]) for g in groups]
+    by_size = any(k in _SIZE_KEYS for k in keys) and all(p is not None for p in params)
+
+    def value(i: int):
+        if by_size:
+            return params[i]
+        v = configs[i].get(keys[0]) if keys else i
+        return v if isinstance(v, (int, float)) else str(v)
+
+    order = sorted(range(len(groups)), key=lambda i: (isinstance(value(i), str), value(i)))
+    labels = []
+    for i in order:
+        if by_size:
+            what = f"{_human(params[i])} params"
+        else:
+            what = ", ".join(f"{k}={configs[i].get(k)}" for k in keys[:2]) or groups[i][0].name
+        seeds = _seeds(groups[i])
+        labels.append(what if len(groups[i]) == 1 and seeds == "seed 0" else f"{what} ({seeds})")
+    return [groups[i] for i in order], labels, name
+
+
+def _colors(plt, n: int) -> list:
+    if n == 1:
+        return ["black"]
+    cmap = plt.get_cmap("viridis")
+    return [cmap(0.05 + 0.8 * i / max(n - 1, 1)) for i in range(n)]
+
+
+def _panel_grid(plt, n: int, height: float = 5.4, width: float = 6.4):
+    cols = min(n, 2)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), dpi=110, squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+def _rows(runs, bench: str) -> list[dict]:
+    from rlvr.jsonl import latest_per_key
+
+    out = []
+    for run in runs:
+        out += [r for r in latest_per_key(RunFolder(run).read(EVALS), ("step", "benchmark"))
+                if str(r.get("benchmark")) == bench and r.get("compute_flops")]
+    return out
+
+
+def _per_k(rows: list[dict], key: str) -> dict[str, tuple[list, list]]:
+    """{k: (compute, value)} of `key` (pass@k or maj@k) over `rows`, k = 1 excluded for pass@k."""
+    out: dict[str, tuple[list, list]] = {}
+    for row in rows:
+        for k, value in (row.get(key) or {}).items():
+            if isinstance(value, (int, float)) and not (key == "pass@k" and str(k) == "1"):
+                xs, ys = out.setdefault(str(k), ([], []))
+                xs.append(row["compute_flops"])
+                ys.append(value)
+    return out
+
+
+def _sorted_xy(xs, ys):
+    order = np.argsort(xs)
+    return np.asarray(xs)[order], np.asarray(ys)[order]
+
+
+def _accuracy_panel(ax, groups, labels, colors, bench: str, fits: list[dict], show_families: bool) -> str:
+    """Draw one benchmark; return its verdict text (one group) or ''."""
     from rlvr.analysis.bootstrap import bootstrap
     from rlvr.analysis.families import predict
-    from rlvr.analysis.fit import load_points
+    from rlvr.analysis.fit import load_points, load_subset_points
 
-    fig, ax = plt.subplots(figsize=(12, 5.5), dpi=120)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    xmax_all = 0.0
-    for gi, (runs, fit) in enumerate(zip(groups, fits, strict=True)):
-        color = "black" if show_families else colors[gi % len(colors)]  # one group: family colours for the fits
+    single = len(groups) == 1
+    verdict = ""
+    for runs, label, color, fit in zip(groups, labels, colors, fits, strict=True):
         p = load_points(runs).get(bench)
         if p is None:
             continue
-        label = _label(runs, groups)
+        who = "" if single else f"{label}: "
         m = p.trained
         err = 1.96 * np.sqrt(np.clip(p.acc * (1 - p.acc), 1e-12, None) / np.maximum(p.n, 1))
-        ax.errorbar(p.compute[m], p.acc[m], yerr=err[m], fmt="o", color=color, ms=5, capsize=2.5,
-                    label=f"{label}: pass@1")
-        for k, (xs, ys) in _pass_at_k(runs, bench).items():
-            ax.plot(xs, ys, "^", mfc="none", color=color, ms=5, alpha=0.7, label=f"{label}: pass@{k}")
+        ax.errorbar(p.compute[m], p.acc[m], yerr=err[m], fmt="o", color=color, ms=4.5, capsize=2, lw=1,
+                    label=f"{who}pass@1", zorder=3)
+        rows = _rows(runs, bench)
+        for key, marker in (("pass@k", "^"), ("maj@k", "s")):
+            for k, (xs, ys) in _per_k(rows, key).items():
+                xs, ys = _sorted_xy(xs, ys)
+                ax.plot(xs, ys, marker=marker, ls=":", lw=0.8, mfc="none", color=color, ms=4, alpha=0.4,
+                        label=f"{key.replace('k', k)}" if single else None)
+        subsets = load_subset_points(runs).get(bench, {})
+        shades = _plt().get_cmap("copper")
+        for si, (value, sp) in enumerate(sorted(subsets.items())):
+            xs, ys = _sorted_xy(sp.compute[sp.trained], sp.acc[sp.trained])
+            ax.plot(xs, ys, lw=0.8, alpha=0.7, color=shades(0.15 + 0.7 * si / max(len(subsets) - 1, 1)),
+                    label=f"{who}subset {value}" if single or si == 0 else None)
         if (~m).any():
-            ax.axhline(p.acc[~m].mean(), color=color if len(groups) > 1 else "gray", ls=(0, (1, 2)), lw=1.2,
-                       label=f"{label}: base model pass@1 (before RL) {p.acc[~m].mean():.2f}")
-        xmin, xmax = p.compute[m].min(), p.compute[m].max()
-        xmax_all = max(xmax_all, xmax)
+            base = p.acc[~m].mean()
+            ax.axhline(base, color=color if not single else "gray", ls=(0, (1, 2)), lw=1.1,
+                       label=f"{who}base model {base:.2f}")
         entry = (fit or {}).get("benchmarks", {}).get(bench)
-        if not entry:
+        if not entry or "error" in entry:
+            if single and entry:
+                verdict = f"No fit: {entry['error']}"
             continue
+        xmin, xmax = p.compute[m].min(), p.compute[m].max()
         inside = np.logspace(np.log10(xmin), np.log10(xmax), 100)
         beyond = np.logspace(np.log10(xmax), np.log10(xmax) + 1, 40)
-        families = ("loglinear", "sigmoid", "powerlaw") if show_families else ("loglinear",)
-        for family in families:
+        for family in ("loglinear", "sigmoid", "powerlaw") if show_families else ("loglinear",):
             params = entry.get(family, {})
             if "error" in params or not params:
                 continue
             name, style = FAMILY_STYLE[family]
-            best = " (best backtest)" if entry.get("best") == family else ""
-            # one group: a colour per family, so the three curves are told apart; several: a colour per group
             fam_color = FAMILY_COLOR[family] if show_families else color
-            ax.plot(inside, np.clip(predict(family, params, inside), 0, 1), ls=style, color=fam_color, lw=1.6,
-                    alpha=0.9, label=f"{label}: {name} fit{best}")
-            ax.plot(beyond, np.clip(predict(family, params, beyond), 0, 1), "--", color=fam_color, lw=1.0,
-                    alpha=0.6)
+            best = " (best)" if entry.get("best") == family and show_families else ""
+            ax.plot(inside, np.clip(predict(family, params, inside), 0, 1), ls=style, color=fam_color, lw=1.5,
+                    alpha=0.9, label=f"{name}{best}" if show_families else None)
+            ax.plot(beyond, np.clip(predict(family, params, beyond), 0, 1), "--", color=fam_color, lw=0.9,
+                    alpha=0.5)
         draws = bootstrap(p, "loglinear", 200, np.random.default_rng(0))
-        if draws:
+        if draws and single:
             xs = np.concatenate([inside, beyond])
             curves = np.array([predict("loglinear", d, xs) for d in draws])
             lo, hi = np.percentile(curves, [2.5, 97.5], axis=0)
             ax.fill_between(xs, np.clip(lo, 0, 1), np.clip(hi, 0, 1), alpha=0.12, lw=0,
-                            color=FAMILY_COLOR["loglinear"] if show_families else color,
-                            label=f"{label}: log-linear 95% band")
+                            color=FAMILY_COLOR["loglinear"] if show_families else color, label="log-linear 95%")
+        if single:
+            verdict = entry.get("verdict", "")
     ax.set_xscale("log")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("RL compute (FLOPs, cumulative; log scale)")
-    ax.set_ylabel("held-out accuracy (pass@1; triangles: pass@k)")
-    ax.set_title(f"Held-out accuracy vs RL compute: {bench}\n"
-                 "points: evaluations (95% binomial error bars); lines: fits (dashed = extrapolation)", fontsize=10)
-    ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # never over the data
-    if len(groups) == 1 and fits[0] and bench in fits[0].get("benchmarks", {}):
-        verdict = fits[0]["benchmarks"][bench].get("verdict", "")
-        fig.text(0.01, 0.005, _wrap(verdict, 150), fontsize=7.5, va="bottom", color="#333333")
-        fig.subplots_adjust(bottom=0.2)
-    fig.tight_layout(rect=(0, 0.07 if len(groups) == 1 else 0, 1, 1))
+    ax.set_xlabel("RL compute (FLOPs, log scale)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(bench, fontsize=10)
+    ax.grid(True, which="major", alpha=0.25)
+    ax.legend(fontsize=7, loc="upper left", ncol=2, framealpha=0.85)
+    return verdict
+
+
+def _accuracy_figure(groups, labels, name, benches, fits, out: Path, show_families: bool) -> Path:
+    plt = _plt()
+    fig, axes = _panel_grid(plt, len(benches))
+    colors = _colors(plt, len(groups))
+    verdicts = [_accuracy_panel(ax, groups, labels, colors, bench, fits, show_families)
+                for ax, bench in zip(axes, benches, strict=True)]
+    title = f"{name}: accuracy vs RL compute" + ("" if len(groups) > 1 else f" ({labels[0]})")
+    fig.suptitle(title + "; dashed: extrapolation; light: pass@k / maj@k", fontsize=10)
+    width = 100 if len(benches) > 1 else 150
+    for ax, v in zip(axes, verdicts, strict=True):
+        if v:  # under the x label; tight_layout makes room for it
+            ax.annotate("\n".join(textwrap.wrap(v, width)), xy=(0, 0), xycoords="axes fraction", xytext=(0, -36),
+                        textcoords="offset points", va="top", fontsize=7, color="#333333")
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(out)
     plt.close(fig)
     return out
 
 
-def _pass_at_k(runs, bench: str) -> dict[str, tuple[list, list]]:
-    """{k: (compute, pass@k)} over the trained evaluation points of `runs`."""
+def _reward_figure(groups, labels, out: Path) -> Path | None:
     from rlvr.jsonl import latest_per_key
 
-    out: dict[str, tuple[list, list]] = {}
-    for run in runs:
-        for row in latest_per_key(RunFolder(run).read(EVALS), ("step", "benchmark")):
-            if str(row.get("benchmark")) != bench or not row.get("compute_flops"):
-                continue
-            for k, value in (row.get("pass@k") or {}).items():
-                if isinstance(value, (int, float)) and str(k) != "1":
-                    xs, ys = out.setdefault(str(k), ([], []))
-                    xs.append(row["compute_flops"])
-                    ys.append(value)
-    return out
-
-
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width))
-
-
-def _reward_figure(groups, out: Path) -> Path | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from rlvr.jsonl import latest_per_key
-
-    fig, ax = plt.subplots(figsize=(8.5, 4.5), dpi=120)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=110)
+    colors = _colors(plt, len(groups))
     drawn = False
-    for gi, runs in enumerate(groups):
+    for runs, label, color in zip(groups, labels, colors, strict=True):
         for ri, run in enumerate(runs):
             rows = [r for r in latest_per_key(r for r in RunFolder(run).read(METRICS) if "event" not in r)
                     if isinstance(r.get("compute/flops"), (int, float)) and isinstance(r.get("reward"), (int, float))]
@@ -160,18 +251,17 @@ def _reward_figure(groups, out: Path) -> Path | None:
             y = np.array([r["reward"] for r in rows])
             k = max(1, len(y) // 30)  # moving average over ~3% of the run
             smooth = np.convolve(y, np.ones(k) / k, mode="valid")
-            color = colors[gi % len(colors)]
-            ax.plot(x, y, color=color, alpha=0.15, lw=0.8)
-            ax.plot(x[k - 1:], smooth, color=color, lw=1.6, label=_label(runs, groups) if ri == 0 else None)
+            ax.plot(x, y, color=color, alpha=0.12, lw=0.7)
+            ax.plot(x[k - 1:], smooth, color=color, lw=1.5, label=label if ri == 0 else None)
             drawn = True
     if not drawn:
         plt.close(fig)
         return None
     ax.set_xscale("log")
-    ax.set_xlabel("RL compute (FLOPs, cumulative; log scale)")
-    ax.set_ylabel("mean training reward (verifier, 0/1)")
+    ax.set_xlabel("RL compute (FLOPs, log scale)")
+    ax.set_ylabel("mean training reward")
     ax.set_title("Training reward vs RL compute (faint: per step; solid: moving average)", fontsize=10)
-    ax.grid(True, which="both", alpha=0.25)
+    ax.grid(True, which="major", alpha=0.25)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     fig.savefig(out)
@@ -179,22 +269,69 @@ def _reward_figure(groups, out: Path) -> Path | None:
     return out
 
 
+def load_test_time(run_dirs: list[Path]) -> dict[str, dict[tuple[int, str], dict[int, dict]]]:
+    """{benchmark: {(step, checkpoint label): {k: row}}} from test_time.jsonl (the last row of a key wins)."""
+    out: dict = {}
+    for run in run_dirs:
+        for row in RunFolder(run).read(TEST_TIME):
+            try:
+                key = (int(row["step"]), str(row["checkpoint"]))
+                out.setdefault(str(row["benchmark"]), {}).setdefault(key, {})[int(row["k"])] = row
+            except (KeyError, TypeError, ValueError):
+                continue
+    return out
+
+
+def _test_time_figure(run_dirs: list[Path], out: Path) -> Path | None:
+    data = load_test_time(run_dirs)
+    if not data:
+        return None
+    plt = _plt()
+    benches = sorted(data)
+    fig, axes = _panel_grid(plt, len(benches), height=4.4)
+    for ax, bench in zip(axes, benches, strict=True):
+        points = sorted(data[bench])
+        trained = [p for p in points if p[0] > 0]
+        cmap = plt.get_cmap("viridis")
+        for key in points:
+            step, label = key
+            color = "gray" if step == 0 else cmap(0.15 + 0.7 * (trained.index(key) / max(len(trained) - 1, 1)))
+            name = "base model" if step == 0 else f"{label} (step {step})" if label != str(step) else f"step {step}"
+            rows = data[bench][key]
+            ks = sorted(rows)
+            ax.plot(ks, [rows[k]["pass@k"] for k in ks], "-o", color=color, ms=3.5, lw=1.6, label=f"{name}: pass@k")
+            maj = [rows[k].get("maj@k") for k in ks]
+            if all(isinstance(v, (int, float)) for v in maj):
+                ax.plot(ks, maj, "--s", color=color, ms=3, lw=1.0, alpha=0.6, label=f"{name}: maj@k")
+        ax.set_xscale("log", base=2)
+        all_k = sorted({k for rows in data[bench].values() for k in rows})
+        ax.set_xticks(all_k, [str(k) for k in all_k])
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("k (samples per problem; log scale)")
+        ax.set_ylabel("pass@k (solid), maj@k (dashed)")
+        ax.set_title(bench, fontsize=10)
+        ax.grid(True, which="major", alpha=0.25)
+        ax.legend(fontsize=7, loc="lower right", framealpha=0.85)
+    fig.suptitle("Test-time compute: base model vs RL checkpoints (base ahead at large k = RL narrowed coverage)",
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
 def plot_runs(run_dirs: list[Path], out_dir: Path, families: bool = True) -> list[Path]:
     """Write the PNGs for `run_dirs` into `out_dir`; returns their paths."""
-
     from rlvr.analysis.fit import group_runs, load_points
 
-    groups = group_runs(run_dirs)
-    fits = []
-    for runs in groups:
-        fits.append(RunFolder(runs[0]).read_json(FIT))
+    groups, labels, name = group_labels(group_runs(run_dirs))
+    fits = [RunFolder(runs[0]).read_json(FIT) for runs in groups]
     benches = sorted({b for runs in groups for b in load_points(runs)})
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for bench in benches:
-        name = "accuracy_vs_compute.png" if len(benches) == 1 else f"accuracy_vs_compute_{bench}.png"
-        written.append(_accuracy_figure(groups, bench, fits, out_dir / name, families and len(groups) == 1))
-    reward = _reward_figure(groups, out_dir / "reward_vs_compute.png")
-    if reward:
-        written.append(reward)
+    written = [_accuracy_figure(groups, labels, name, benches, fits, out_dir / "accuracy_vs_compute.png",
+                                families and len(groups) == 1)]
+    for path in (_reward_figure(groups, labels, out_dir / "reward_vs_compute.png"),
+                 _test_time_figure(run_dirs, out_dir / "test_time.png")):
+        if path:
+            written.append(path)
     return written
