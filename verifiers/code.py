@@ -25,14 +25,20 @@ zero-reward statuses; nothing the program prints or returns can raise a reward.
 
 Limits (`verifiers/_sandbox/limits.py`): per run wall/CPU time, memory budget, output bytes, file size, /tmp
 size, tasks, open files; options or ``RLVR_CODE_*`` environment variables, validated at construction.
-Sandbox guarantees and non-guarantees: see `verifiers/_sandbox/__init__.py`. Without root on Linux the
-verifier refuses to run code (SandboxUnavailable) rather than run it unprotected.
+Sandbox guarantees and non-guarantees: see `verifiers/_sandbox/__init__.py` and docs/sandbox.md. As root it
+isolates with throw-away uids; as an ordinary user with unprivileged user namespaces. Where neither is possible
+the verifier refuses to run code (`SandboxUnavailable`, a one-line ValueError saying why and how to enable user
+namespaces) rather than run it unprotected.
+
+Parallelism: `verify_batch` runs `workers` submissions at once (default: one per CPU core this process may use).
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import json
+import os
 import re
 import signal
 import threading
@@ -45,7 +51,7 @@ from verifiers.base import Verdict, Verifier
 from verifiers.options import option
 from verifiers.registry import register
 
-__all__ = ["CodeVerifier", "extract_code", "normalize_output", "parse_reference"]
+__all__ = ["CodeVerifier", "extract_code", "normalize_output", "parse_reference", "available_cores"]
 
 _FENCE = re.compile(r"^```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
 _PYTHON_TAGS = {"", "python", "py", "python3"}
@@ -106,6 +112,33 @@ def parse_reference(reference: str) -> dict:
     return ref
 
 
+def parse_reference_error(reference) -> str | None:
+    """What is wrong with `reference` (None when nothing is)."""
+    try:
+        parse_reference(reference)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(reference: str) -> tuple[dict | None, str | None]:
+    """(reference, None) or (None, what is wrong), remembered: an RL group scores many completions against one
+    reference, and parsing the test's Python is a fair share of a short run. Callers never mutate the dict."""
+    try:
+        return parse_reference(reference), None
+    except ValueError as err:
+        return None, str(err)
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask: taskset, a SLURM allocation), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def _limit_option(f):
     return option(f.default, f.metadata["help"], low=f.metadata["range"][0], high=f.metadata["range"][1])
 
@@ -119,7 +152,8 @@ class CodeOptions:
     environment variable overrides the option of that name; the value used is `CodeVerifier.limits` (recorded
     in a run's env.json)."""
 
-    workers: int = option(2, "parallel sandbox runs in verify_batch (and judges kept ready)", low=1, high=256)
+    workers: int | None = option(None, "parallel sandbox runs in verify_batch (and judges kept ready); "
+                                 "None: one per CPU core this process may use", low=1, high=256)
     wall_seconds: float = _limit_option(_LIMIT_FIELDS["wall_seconds"])
     cpu_seconds: int = _limit_option(_LIMIT_FIELDS["cpu_seconds"])
     memory_bytes: int = _limit_option(_LIMIT_FIELDS["memory_bytes"])
@@ -145,16 +179,13 @@ class CodeVerifier(Verifier):
     def __init__(self, **options):
         super().__init__(**options)
         self.limits = self.options.limits()
+        self.workers = self.options.workers or available_cores()  # what verify_batch uses by default
         self.counts: Counter = Counter()
         self._lock = threading.Lock()
-        self._sandbox = Sandbox(judges=self.options.workers, limits=self.limits)
+        self._sandbox = Sandbox(judges=self.workers, limits=self.limits)
 
     def check_reference(self, reference: str) -> str | None:
-        try:
-            parse_reference(reference)
-        except ValueError as err:
-            return str(err)
-        return None
+        return _parsed(reference)[1] if isinstance(reference, str) else parse_reference_error(reference)
 
     def verify(self, completion: str, reference: str) -> Verdict:
         verdict = self._verify(completion, reference)
@@ -164,9 +195,13 @@ class CodeVerifier(Verifier):
 
     def verify_batch(self, pairs, workers: int | None = None) -> list[Verdict]:
         pairs = [tuple(p) for p in pairs]
-        workers = self.options.workers if workers is None else workers
+        workers = self.workers if workers is None else workers
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        self._sandbox.launch()  # the launcher starts (a fresh interpreter) while this thread reads the references
+        for _, reference in pairs:
+            if isinstance(reference, str):
+                _parsed(reference)
         if workers == 1 or len(pairs) <= 1:
             return [self.verify(c, r) for c, r in pairs]
         self._sandbox.start()  # once, before the threads race to start it
@@ -178,10 +213,9 @@ class CodeVerifier(Verifier):
 
     # ------------------------------------------------------------------------------------------- internals
     def _verify(self, completion: str, reference: str) -> Verdict:
-        try:
-            ref = parse_reference(reference)
-        except ValueError as err:
-            return Verdict(None, "bad_reference", str(err))
+        ref, error = _parsed(reference) if isinstance(reference, str) else (None, parse_reference_error(reference))
+        if error is not None:
+            return Verdict(None, "bad_reference", error)
         if not isinstance(completion, str):
             return Verdict(0.0, "format", "completion is not a string")
         code = extract_code(completion)

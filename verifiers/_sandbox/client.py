@@ -92,19 +92,33 @@ class Sandbox:
         self._control: socket.socket | None = None
         self._root: str | None = None
         self._launcher_pid: int | None = None
+        self._pending: socket.socket | None = None  # the control socket of a launcher not yet known to be ready
         self.mode = isolation_mode()
         self.restarts = 0
         atexit.register(self.close)
 
     # ------------------------------------------------------------------------------------------- lifecycle
     def start(self) -> None:
+        """Have a running launcher (started now, or by `launch`, waited for here) and its idle judges."""
         with self._lock:
-            if self._proc is not None and self._proc.poll() is None:
+            if self._control is not None and self._proc is not None and self._proc.poll() is None:
                 return
             self._start_locked()
         self._judges.fill(self._limits)  # once per launcher: later batches do not add processes
 
+    def launch(self) -> None:
+        """Start the launcher without waiting for it to be ready (`start` waits): its interpreter starts, imports
+        and builds the jail while the caller does other work. No-op when one is running or starting."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._spawn_locked()
+
     def _start_locked(self) -> None:
+        if self._pending is None or self._proc is None or self._proc.poll() is not None:
+            self._spawn_locked()
+        self._await_locked()
+
+    def _spawn_locked(self) -> None:
         if not sys.platform.startswith("linux"):
             raise SandboxUnavailable("the code sandbox needs Linux namespaces; refusing to run code unprotected")
         if self._proc is not None:
@@ -120,6 +134,11 @@ class Sandbox:
                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                       stderr=self._log, env=dict(child.CLEAN_ENV), cwd="/")
         theirs.close()
+        self._pending = ours
+
+    def _await_locked(self) -> None:
+        """Wait for the launcher's first message: ready (and its pid), or why it cannot isolate (then raise)."""
+        ours, self._pending = self._pending, None
         ours.settimeout(_START_SECONDS)
         hello = b""
         try:
@@ -133,15 +152,10 @@ class Sandbox:
         except OSError:
             pass
         if hello[:2] != b"ok" or len(hello) != 10:
-            self._proc.kill()
-            self._proc.wait()
             ours.close()
             self._log.seek(0)
             err = self._log.read().decode(errors="replace")[-2000:]
-            self._log.close()
-            self._proc = None
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
+            self._stop_locked(kill=True)
             if hello.startswith(b"E"):
                 raise SandboxUnavailable(hello[1:].decode(errors="replace"))
             raise SandboxUnavailable(f"the sandbox launcher failed to start: {' '.join(err.split())[-500:]}")
@@ -155,6 +169,9 @@ class Sandbox:
             self._stop_locked()
 
     def _stop_locked(self, kill: bool = False) -> None:
+        if self._pending is not None:
+            self._pending.close()
+            self._pending = None
         if self._control is not None:
             self._control.close()  # the launcher exits on EOF; its runs follow by parent-death signal
             self._control = None
@@ -174,7 +191,7 @@ class Sandbox:
 
     def launcher_pid(self) -> int | None:
         """The process that forks the runs (in userns mode a child of the one this client started)."""
-        return self._launcher_pid if self._proc is not None else None
+        return self._launcher_pid if self._control is not None else None
 
     def judge_pids(self) -> list[int]:
         """The idle judges (infrastructure, kept between runs; never part of a run's process tree)."""

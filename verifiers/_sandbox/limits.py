@@ -46,7 +46,8 @@ class Limits:
     tmp_bytes: int = field(default=64 * _MiB, metadata={
         "help": "size of the candidate's private tmpfs /tmp (its only writable place)", "range": (1 << 16, 1 << 34)})
     processes: int = field(default=32, metadata={
-        "help": "tasks (processes + threads) the candidate's uid may hold (RLIMIT_NPROC, a fresh uid per run)",
+        "help": "tasks (processes + threads) one run may hold (RLIMIT_NPROC, counted per run: a fresh uid as "
+                "root, a user namespace of its own otherwise)",
         "range": (2, 4096)})
     open_files: int = field(default=256, metadata={
         "help": "RLIMIT_NOFILE of the candidate", "range": (16, 65536)})
