@@ -121,17 +121,28 @@ def _progress(job: _Running, max_steps: dict[int, int]) -> str:
 
 def run_parallel(sweep: Sweep, points: list[SweepPoint], jobs: int, out=None) -> list[tuple[int, int]]:
     """Run `points` (none complete) with up to `jobs` at once; returns [(index, exit status)] of the failed ones."""
+    from rlvr.runfolder import RunFolder
+
     out = out or sys.stdout
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     waiting, running, failed, finished = list(points), [], [], 0
     max_steps = {p.index: sweep.config(p)[0].max_steps for p in points}
+    run_dirs = {p.index: sweep.run_dir(p) for p in points}  # named once: naming loads the config
     say = lambda text: print(text, file=out, flush=True)  # noqa: E731
     last_report = time.monotonic()
     try:
         while waiting or running:
-            while waiting and len(running) < jobs:
-                point = waiting.pop(0)
-                run_dir = sweep.run_dir(point)
+            for point in list(waiting):
+                run_dir = run_dirs[point.index]
+                if len(running) >= jobs:
+                    break
+                if run_dir in {j.run_dir for j in running}:  # one process per run folder: wait for the other
+                    continue
+                waiting.remove(point)
+                if RunFolder(run_dir).is_complete():  # a duplicate point whose run just finished: skip, as in order
+                    finished += 1
+                    say(f"skipped p{point.index}: {run_dir} is complete")
+                    continue
                 log = run_dir.parent / "sweep-logs" / f"{run_dir.name}.log"
                 log.parent.mkdir(parents=True, exist_ok=True)
                 with open(log, "ab") as fh:

@@ -150,3 +150,16 @@ grid: {{seed: [0, 1]}}
     assert again.returncode == 0 and again.stdout.count("complete") == 2 and "started" not in again.stdout
     bad = rlvr("sweep", str(sweep), "--jobs", "0")
     assert bad.returncode == 2 and "--jobs 0" in bad.stderr
+
+
+def test_points_sharing_a_run_folder_never_run_at_once(tmp_path):
+    class Shared(FakeSweep):
+        def run_dir(self, point):
+            return self.root / "same"
+
+    program = ("import os, time; from pathlib import Path; d = Path({d!r}); d.mkdir(exist_ok=True); "
+               "assert not (d / 'busy').exists(); (d / 'busy').touch(); time.sleep(0.5); (d / 'busy').unlink()")
+    sweep = Shared(tmp_path, [program.format(d=str(tmp_path / "same"))] * 2)
+    out = io.StringIO()
+    assert run_parallel(sweep, sweep.points, 2, out=out) == []
+    assert "2/2 done" in out.getvalue()
