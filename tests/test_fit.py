@@ -176,3 +176,25 @@ def test_groups_split_by_config_and_pool_seeds(tmp_path):
     for run in runs:  # each run folder holds its own group's fit
         fit = json.loads((run / "fit.json").read_text())
         assert str(run) in fit["runs"] and fit["benchmarks"]["synth"]["points"]["n_runs"] == 2
+
+
+def test_every_benchmark_and_subset_with_enough_points_is_fitted(tmp_path):
+    rng = np.random.default_rng(3)
+    run = write_run(tmp_path / "r", noisy(loglinear_truth(COMPUTE), 1000, rng), base=0.15)
+    rows = [json.loads(line) for line in (run / "evals.jsonl").read_text().splitlines()]
+    shifted = []
+    for row in rows:
+        acc = row["pass@1"] / 2
+        subsets = {"easy": {"pass@1": min(1.0, 2 * acc), "n": 500}, "hard": {"pass@1": acc / 2, "n": 500}}
+        if row["step"] > 2:  # "rare" has only two trained points: too few to fit
+            subsets.pop("hard")
+        else:
+            subsets["rare"] = {"pass@1": 0.1, "n": 3}
+        shifted.append({**row, "benchmark": "shifted", "pass@1": acc, "subsets": subsets})
+    (run / "evals.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows + shifted))
+    result = fit_runs([run], draws=50)
+    assert set(result["benchmarks"]) == {"synth", "shifted"}
+    subsets = result["benchmarks"]["shifted"]["subsets"]
+    assert "verdict" in subsets["easy"] and subsets["easy"]["loglinear"]["slope_per_decade"] > 0
+    assert "error" in subsets["rare"] and "error" in subsets["hard"]  # 2 trained points each
+    assert "subsets" not in result["benchmarks"]["synth"]

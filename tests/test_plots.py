@@ -48,3 +48,35 @@ def test_several_runs_need_an_output_folder(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rlvr.cli", "plot", *map(str, runs)], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 2 and "--output" in proc.stderr
+
+
+def test_panels_per_benchmark_and_test_time(tmp_path):
+    run = make_run(tmp_path / "r")
+    rows = [json.loads(line) for line in (run / "evals.jsonl").read_text().splitlines()]
+    shifted = [{**r, "benchmark": "b_shift", "maj@k": {"8": 0.4}, "subsets": {"1": {"pass@1": 0.2, "n": 100}}}
+               for r in rows]
+    (run / "evals.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows + shifted))
+    test_time = [{"checkpoint": label, "step": step, "compute_flops": 1e9 * step, "benchmark": b, "k": k,
+                  "pass@k": min(1.0, 0.2 + 0.1 * k.bit_length() + step / 1000), "maj@k": 0.3}
+                 for step, label in ((0, "base"), (100, "final")) for b in ("b", "b_shift") for k in (1, 2, 4, 8)]
+    (run / "test_time.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test_time))
+    assert subprocess.run([sys.executable, "-m", "rlvr.cli", "fit", str(run), "--draws", "30"],
+                          capture_output=True, timeout=120).returncode == 0
+    paths = plot_runs([run], run)
+    assert sorted(p.name for p in paths) == ["accuracy_vs_compute.png", "reward_vs_compute.png", "test_time.png"]
+    assert all(p.read_bytes()[:8] == PNG_MAGIC for p in paths)
+
+
+def test_group_labels_name_only_what_differs_sorted_by_size(tmp_path):
+    from rlvr.analysis.fit import group_runs
+    from rlvr.analysis.plots import group_labels
+
+    runs = []
+    for hidden, params in ((128, 1_062_528), (64, 137_792)):
+        for seed in (0, 1, 2):
+            run = make_run(tmp_path / f"h{hidden}-s{seed}", seed=seed, hidden=hidden)
+            (run / "summary.json").write_text(json.dumps({"n_params_flops": params}))
+            runs.append(run)
+    groups, labels, name = group_labels(group_runs(runs))
+    assert labels == ["138k params (seed 0-2)", "1.06M params (seed 0-2)"] and name == "synth"
+    assert [g[0].name for g in groups] == ["h64-s0", "h128-s0"]
