@@ -170,9 +170,9 @@ class ReasoningGymTask(Task):
     def splits(self, cfg) -> tuple[list[dict], list[dict]]:
         heldout, held = self.heldout(cfg)
         o = self.options
-        gen = _generator(o.dataset, o.config, TRAIN_SEED * (cfg.seed + 1), o.train_size)
-        train, skipped, index = [], 0, 0
         limit = 20 * o.train_size + 1000  # a dataset whose every question is held out must not loop forever
+        gen = _generator(o.dataset, o.config, TRAIN_SEED * (cfg.seed + 1), limit)
+        train, skipped, index = [], 0, 0
         while len(train) < o.train_size:
             if index >= limit:
                 raise ValueError(f"task 'reasoning_gym' ({o.dataset}): {skipped} of {index} training items repeat a "
