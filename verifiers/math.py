@@ -4,41 +4,69 @@
     v = get_verifier("math", timeout=3.0)
     v.verify("... so the answer is \\boxed{\\frac{1}{2}}", "0.5")   # Verdict(1.0, 'correct', '')
 
-Policy (every decision below is pinned by a test in tests/test_math_verifier.py; when in doubt the answer is 0,
-never 1, because a false reward is worse for RL than a missed one):
+Policy (every decision below is pinned by a test in tests/test_math_verifier.py, tests/test_math_policy.py and
+tests/test_math_fuzz.py, and listed with an example in docs/math_policy.md; when in doubt the answer is 0, never 1,
+because a false reward is worse for RL than a missed one):
 
 Extraction. The final answer is the last complete ``\\boxed{...}`` (or ``\\fbox``; boxes inside ``<think>``
-count like any other); else the last ``#### x`` line; else the last "answer is x" / "Answer: x" (first sentence,
-markdown and ``$``/``\\(`` delimiters removed); else the last number. Only the last 20,000 characters are
-searched. A ``\\boxed{`` left open after the last complete box (output cut by the token limit) is ``no_answer``,
-and so is an empty box.
+count like any other); else the last ``#### x`` line; else the last "answer is x" / "Answer: x" (its first
+sentence; a leading math span is taken whole when only a unit follows it, and a sentence that opens with words
+answers with its only value: "The largest $n$ is 34"); else the last complete math span (``$...$``, ``$$...$$``,
+``\\(...\\)``, ``\\[...\\]``, parsed whole, so ``$\\frac{1}{3}$`` is 1/3 and never 3) or the last plain number
+outside spans, whichever ends later. A ``$`` before a digit followed by words before the next ``$`` is a currency
+sign, and inline spans do not cross a line break. A last value joined to the one before it by "or"/"and" ("3 or 4")
+is both values (a list). Only the last 20,000 characters are searched. A ``\\boxed{`` left open after the last
+complete box (output cut by the token limit) is ``no_answer``, and so is an empty box.
+
+Numbers written side by side are never a product: ``a b/c`` with ``1 <= a`` and ``0 < b < c`` (or
+``a\\frac{b}{c}``) is the mixed number a + b/c (``4 4/9 == 40/9``); digit groups of three after a first group of one
+to three digits, separated by spaces or by commas, are one number (``1 000 == 1,000 == 10,\\! 000/10``; ``0,111``
+and ``1,2`` are lists); anything else (``2 3``, ``10 9/4``, ``x 2``, ``2\\,3``) is status ``no_answer`` saying why,
+and as a reference it is ``bad_reference``.
 
 Equality is mathematical and exact:
 - numbers are exact rationals: ``0.5 == 1/2 == \\frac{1}{2}``, but a decimal equals only the value it denotes
   (``0.333 != 1/3``, ``1.414 != \\sqrt{2}``, ``1.5707963 != \\pi/2``, ``0.999999999 != 1``); no tolerance
   anywhere, so ``\\frac{1}{2^{98}} != \\frac{1}{2^{99}}``; a repeating decimal ``0.\\overline{3}`` is 1/3;
-- integers of any length (thousands of digits) compare exactly; ``3,000 == 3000`` (groups of three),
-  ``1{,}000 == 1\\,000 == 1000``, while ``1,2`` is a list of two numbers, not 1.2;
-- a trailing unit is ignored (``3 \\text{ cm} == 3``, ``46 apples == 46``, ``12 cm^2 == 12``, ``\\$18.90 == 18.9``;
-  ``3x`` and ``3 x`` are not units, and ``3 or four`` is not 3), and so is a degree sign (``90^\\circ == 90``, but
-  ``90^\\circ != \\frac{\\pi}{2}``); a percentage equals its number or its fraction (``3\\% == 3 == 0.03``,
-  ``300\\% == 3``);
+  ``x \\approx 0.577`` after an exact form is dropped (the exact form is the answer);
+- integers of any length (thousands of digits) compare exactly;
+- a trailing unit is ignored (``3 \\text{ cm} == 3``, ``46 apples == 46``, ``12 cm^2 == 12``, ``\\$18.90 == 18.9``,
+  ``$125$ miles == 125``; ``3x`` and ``3 x`` are not units, and ``3 or four`` is not 3), and so is a degree sign
+  (``90^\\circ == 90``, but ``90^\\circ != \\frac{\\pi}{2}``); a percentage equals its number or its fraction
+  (``3\\% == 3 == 0.03``, ``300\\% == 3``);
 - symbolic answers are equal when their difference simplifies to 0 (``x^2-1 == (x-1)(x+1)``); ``e`` is Euler's
-  number and ``i`` the imaginary unit;
-- sets and "or"/comma lists compare as multisets (``\\{1,2\\} == \\{2,1\\}``; ``\\{1,1,2\\} != \\{1,2\\}``);
-  tuples and intervals compare element-wise with their brackets (``[0,10) != [0,10]``, ``(1,2) != \\{1,2\\}``);
-  matrices entry by entry; a list never equals a single value (``\\boxed{1,2,3}`` does not answer 2);
-- an equation ``x = 3`` (or ``x \\in [1,2]``) answers ``3`` (``[1,2]``) when its left side is a single variable;
-  ``3 = 3`` does not; two equations are equal when one is a non-zero multiple of the other; inequalities are equal
-  when they are the same inequality (``x > 3 == 3 < x``), never equal to a number;
-- word answers (``\\text{Tina}``, ``Monday``) compare case-insensitively as words; a reference that is a choice
-  letter A-E (``C``, ``(C)``, ``\\text{(C)}``) is answered only by the same letter;
-- ``\\pm`` answers, chained inequalities (``2<x<4``), ``1e3``, and anything the grammar cannot read completely
-  (``4\\sqrt(2)``, Python, unknown commands) are wrong. Answers with operations left unevaluated (``\\int``,
+  number and ``i`` the imaginary unit; ``x**2`` is ``x^2``; ``|x|`` is the absolute value;
+- a letter applied to parentheses is a function value, equal only to itself (``f(2) != 2f``), when the letter is
+  f, g or h or the parentheses hold one number, one letter or a comma list; otherwise it is a product, as factored
+  answers are written (``x(x+1) == x^2+x``);
+- sets and lists (commas, or the words "or"/"and" between answers, in ``\\text{}`` or not; semicolons where no
+  comma is used) compare as multisets (``\\{1,2\\} == \\{2,1\\} == 2 or 1``; ``\\{1,1,2\\} != \\{1,2\\}``); ``\\pm``
+  makes two values, inside a list item by item (``\\{1\\pm\\sqrt5, -2\\}`` has three); tuples and intervals compare
+  element-wise with their brackets (``[0,10) != [0,10]``, ``(1,2) != \\{1,2\\}``); matrices (also ``array``, with
+  row breaks ``\\\\`` spaced or trailing) entry by entry; ratios and times part by part (``12:00``; ``1:2 != 2:4``);
+  a numeral with a base subscript (``204_5``) only equals the same numeral; a list never equals a single value
+  (``\\boxed{1,2,3}`` does not answer 2, ``2 or 3`` does not answer 3);
+- an equation answers its right side when its left side names it: a variable, a function value, a tuple of
+  variables or a name of letters (``x = 3``, ``f(2) = 5``, ``(a, b) = (3, 4)``, ``AB = 4``, ``x = (0, 1)``,
+  ``x \\in [1,2]``); ``3 = 3`` does not; a chain ``x = 2 \\cdot 3 = 6`` answers 6 only when its later sides are
+  equal (``z = 3+3 = 2`` is not an answer); two equations are equal when one is a non-zero multiple of the other;
+  relations (``<``, ``\\le``, ``<=``, ``>=``, ``!=``, ``\\ne``; ``x != 3`` is never the factorial ``x!``) are equal
+  when they are the same relation (``x > 3 == 3 < x``), never equal to a number; ``a < x \\le b`` is
+  ``x \\in (a, b]``; other chains (``f(2) < f(1) < f(4)``) compare side by side;
+- word answers (``\\text{Tina}``, ``Monday``, ``$odd$``) compare case-insensitively as words; a reference that is
+  a choice letter A-E (``C``, ``(C)``, ``\\text{(C)}``) is answered only by the same letter;
+- ``\\pm`` answers, ``1e3``, and anything the grammar cannot read completely (``4\\sqrt(2)``, Python, unknown
+  commands, words like "to"/"is" between values) are wrong. Answers with operations left unevaluated (``\\int``,
   ``\\sum``, ``\\prod``, ``\\lim``, ``\\binom``, derivatives, ``\\bmod``) get status ``unevaluated``, reward 0.
   (An answer that merely restates the problem's own expression cannot be detected without the problem text,
   which `verify` does not receive.) Power towers, factorials of more than 5,000 and powers with more than 20,000
   bits are not evaluated: wrong (or ``bad_reference`` in a reference).
+
+Majority vote. `canonical(completion)` is the extracted answer's exact value as a hashable key (``\\frac12``,
+``0.5`` and ``1/2`` give ``("num", "1/2")``; a named equation gives its right side's key; lists are sorted), or None
+when there is no answer or it is not a value; plain numbers are keyed in-process, the rest in the workers
+(`canonical_batch`). Symbolic answers are keyed by sympy's simplified form, so two equal expressions may split a
+vote but two different values never share a key.
 
 Safety. Model text is never passed to ``eval``, ``sympify`` or ``parse_expr``: the slow path tokenizes it with
 a whitelist grammar and builds sympy objects by constructor calls (`verifiers/_math/grammar.py`); anything outside
