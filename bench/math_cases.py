@@ -2,8 +2,9 @@
 
 `ordinary_pairs(n)` mimics GSM8K/MATH training rewards (boxed integers, ``####`` answers, equivalent fractions,
 decimals against fractions), half right and half wrong, each with its true label. `ADVERSARIAL` follows rows
-B1-B23 of the reliability checklist: (tag, completion, reference, label), where label is the reward a careful
-human grader gives, or None where the row itself says the outcome is a policy choice (then it is not scored).
+B1-B23 of the reliability checklist and the classes of issue 12 (tags I12-*): (tag, completion, reference,
+label), where label is the reward a careful human grader gives, or None where the row itself says the outcome is a
+policy choice (then it is not scored).
 """
 
 from __future__ import annotations
@@ -131,4 +132,26 @@ ADVERSARIAL: list[tuple[str, str, str, int | None]] = [
     ("GSM8K", B("1{,}000"), "1000", 1),
     ("GSM8K", "The answer is 5. No wait, the answer is 6", "5", 0), ("GSM8K", "#### 5\n#### 6", "5", 0),
     ("GSM8K", "Answer: 1,234", "1234", 1), ("GSM8K", "so 46", "46", 1), ("GSM8K", B("3 x"), "3", 0),
+    # issue 12: unboxed LaTeX is the last math span, parsed whole
+    ("I12-span", "The value is $\\frac{1}{3}$", "3", 0), ("I12-span", "The value is $\\frac{1}{3}$", "1/3", 1),
+    ("I12-span", "So we get $\\sqrt{3}$", "3", 0), ("I12-span", "So we get $2^{10}$", "10", 0),
+    ("I12-span", "So we get $2^{10}$", "1024", 1), ("I12-span", "so it is \\(\\frac{2}{4}\\) in total", "0.5", 1),
+    ("I12-span", "It costs $5 and then $13 more.", "13", 1), ("I12-span", "so it is $3$ or $4$", "4", 0),
+    # issue 12: numerals side by side are never a product
+    ("I12-juxta", B("2 3"), "6", 0), ("I12-juxta", B("2 3"), "23", 0), ("I12-juxta", B("10 1/2"), "5", 0),
+    ("I12-juxta", B("10 1/2"), "21/2", 1), ("I12-juxta", B("4 4/9"), "16/9", 0), ("I12-juxta", B("4 4/9"), "40/9", 1),
+    ("I12-juxta", B("1 000"), "1000", 1), ("I12-juxta", "He ran 4 4/9 miles", "4/9", 0),
+    # issue 12: thousands separators
+    ("I12-comma", B("0,111"), "111", 0), ("I12-comma", B("10,\\! 000"), "10000", 1),
+    ("I12-comma", B("1,000,000"), "10^6", 1),
+    # issue 12: function application, or-lists, ASCII relations
+    ("I12-func", B("f(2)"), "2f", 0), ("I12-func", B("f(x) = x^2"), "x^2", 1), ("I12-func", B("x(x+1)"), "x^2+x", 1),
+    ("I12-or", B("2 or 3"), "2, 3", 1), ("I12-or", B("2 or 3"), "3", 0), ("I12-or", B("2"), "2 or 3", 0),
+    ("I12-rel", B("x <= 3"), "x \\le 3", 1), ("I12-rel", B("x != 3"), "x \\ne 3", 1),
+    ("I12-rel", B("x != 3"), "3", 0),
+    # issue 12: matrices, units after a span, x = (0, 1)
+    ("I12-matrix", B(r"\begin{pmatrix} a & b \\ c & d \end{pmatrix}"), r"\begin{pmatrix}a&b\\c&d\end{pmatrix}", 1),
+    ("I12-matrix", B("\\begin{pmatrix} 1 \\\\ 2 \\\\ \\end{pmatrix}"), "\\begin{pmatrix}1\\\\2\\end{pmatrix}", 1),
+    ("I12-unit", "$125$ miles", "125", 1), ("I12-unit", "The distance is $125$ miles.", "12", 0),
+    ("I12-eq", B("x = (0, 1)"), "(0,1)", 1), ("I12-eq", B("x = (0, 1)"), "[0,1]", 0),
 ]

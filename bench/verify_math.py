@@ -10,7 +10,7 @@ Ours is timed as a subprocess ``rlvr verify --input IN --output OUT --workers W`
 worker start-up and file I/O all counted). math-verify is timed in-process (its import not counted) with
 ``parse(gold)``, ``parse(prediction)``, ``verify(gold, pred)``, each under math-verify's own default 5 s timeout,
 which is counted. Prints both times, the ratio, accuracy against the labels, and every disagreement with the
-reason (whose policy). Exit status 0; the targets are >= 2x on (a) and >= 3x on (b).
+reason (whose policy). Exit status 0; the targets are >= 10x on (a) and >= 10x on (b).
 """
 
 from __future__ import annotations
@@ -114,12 +114,12 @@ def main() -> int:
             pairs = [(c, r) for _, c, r, _ in ordinary]
             ours_s, ours = run_ours(pairs, workdir, args.workers)
             mv_s, mv = run_math_verify(pairs)
-            compare("(a) ordinary pairs", ordinary, ours_s, ours, mv_s, mv, target=2)
+            compare("(a) ordinary pairs", ordinary, ours_s, ours, mv_s, mv, target=10)
         pairs = [(c, r) for _, c, r, _ in ADVERSARIAL]
         ours_s, ours = run_ours(pairs, workdir, args.workers)
         marker_after_ours = (workdir / "pwned_marker").exists()
         mv_s, mv = run_math_verify(pairs)
-        compare("(b) adversarial table", ADVERSARIAL, ours_s, ours, mv_s, mv, target=3)
+        compare("(b) adversarial table", ADVERSARIAL, ours_s, ours, mv_s, mv, target=10)
         print(f"\n   injection marker file after rlvr verify: {'PRESENT' if marker_after_ours else 'absent'}; "
               f"after math-verify: {'present' if (workdir / 'pwned_marker').exists() else 'absent'}")
     return 0
