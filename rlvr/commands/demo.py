@@ -1,4 +1,5 @@
-"""End to end on one config: pretrain (or reuse) the base model, GRPO-train, evaluate, fit and plot.
+"""End to end on one config: pretrain (or reuse) the base model, GRPO-train, evaluate, fit and plot, then measure
+test-time compute (pass@k / maj@k for k up to 64) at the base model and the final checkpoint.
 
     rlvr demo configs/demo.yaml            # what `make demo` runs
 
@@ -26,20 +27,22 @@ def run(args: argparse.Namespace) -> int:
     from rlvr.pretrain import ensure_base_model
     from rlvr.train import Preempted, train
 
-    print(f"[1/4] base model: {ensure_base_model(cfg)}", flush=True)
-    print("[2/4] GRPO training with log-spaced held-out evaluation", flush=True)
+    print(f"[1/5] base model: {ensure_base_model(cfg)}", flush=True)
+    print("[2/5] GRPO training with log-spaced held-out evaluation", flush=True)
     try:
         run_dir = train(cfg, overrides)
     except Preempted as stop:
         print(f"rlvr demo: {stop}")
         return stop.exit_code
-    print("[3/4] fitting accuracy against RL compute", flush=True)
+    print("[3/5] test-time compute at the base model and the final checkpoint", flush=True)
+    eval_rc = cli_main(["eval", str(run_dir), "--at", "base,final", "--samples", "64", "--k", "1,2,4,8,16,32,64"])
+    print("[4/5] fitting accuracy against RL compute", flush=True)
     fit_rc = cli_main(["fit", str(run_dir)])
-    print("[4/4] plotting", flush=True)
+    print("[5/5] plotting", flush=True)
     plot_rc = cli_main(["plot", str(run_dir)])
     pngs = sorted(str(p) for p in run_dir.glob("*.png"))
     print(f"\ndone in {time.time() - t0:.0f} s")
     print(f"run folder: {run_dir}")
     print(f"fit:        {run_dir / 'fit.json'}" + ("" if fit_rc == 0 else "  (fit failed, see above)"))
     print("plots:      " + ("\n            ".join(pngs) if pngs else "(none written, see above)"))
-    return 0 if fit_rc == 0 and plot_rc == 0 else 1
+    return 0 if fit_rc == 0 and plot_rc == 0 and eval_rc == 0 else 1
