@@ -160,3 +160,29 @@ def test_cli_verify_code(tmp_path):
     one = subprocess.run(cmd + ["--completion", rows[0]["completion"], "--reference", ref], check=True,
                          capture_output=True, text=True, timeout=120)
     assert json.loads(one.stdout)["reward"] == 1.0
+
+
+def test_an_environment_variable_overrides_the_option(monkeypatch):
+    from verifiers import get_verifier
+
+    monkeypatch.setenv("RLVR_CODE_WALL_SECONDS", "2.5")
+    v = get_verifier("code", wall_seconds=9, cpu_seconds=3)
+    assert (v.limits.wall_seconds, v.limits.cpu_seconds) == (2.5, 3)  # the values used
+
+
+def test_workers_default_to_the_available_cores():
+    from verifiers import get_verifier
+    from verifiers.code import available_cores
+
+    assert get_verifier("code").workers == min(2 * available_cores(), 256) == get_verifier("code").workers
+    assert get_verifier("code", workers=3).workers == 3
+
+
+@needs_sandbox
+def test_cli_options_reach_the_sandbox(tmp_path):
+    """`--option` sets a sandbox limit for the run: a 0.3 s wall clock ends a sleeping program at once."""
+    cmd = [sys.executable, "-c", "import sys; from rlvr.cli import main; sys.exit(main())", "verify",
+           "--verifier", "code", "--completion", "import time\ntime.sleep(30)\n", "--reference", io_ref(("", "1"))]
+    proc = subprocess.run(cmd + ["--option", "wall_seconds=0.3"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["status"] == "timeout"

@@ -87,3 +87,82 @@ def test_verify_start_up_imports_no_heavy_library():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "[]"
+
+
+def test_nested_json_reference_is_serialised_for_the_verifier(tmp_path):
+    """A reference written inline as a JSON object reaches the verifier as its JSON text (here: exactly that text
+    is the reference the plug-in compares with)."""
+    plugin = tmp_path / "echo_plugin.py"
+    plugin.write_text("import json\nfrom verifiers import Verdict, Verifier, register\n\n@register('echoref')\n"
+                      "class Echo(Verifier):\n    def verify(self, c, r):\n"
+                      "        return Verdict(float(json.loads(r) == json.loads(c)), 'same', r)\n")
+    ref = {"test": "def check(candidate):\n    assert candidate(2) == 4\n", "entry_point": "sq", "n": [1, {"a": 2}]}
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"completion": json.dumps(ref), "reference": ref}) + "\n"
+                   + json.dumps({"completion": "[1, 2]", "reference": [1, 2]}) + "\n")
+    code = ("import sys, echo_plugin; from rlvr.cli import main; "
+            f"sys.exit(main(['verify', '--verifier', 'echoref', '--input', {str(src)!r}]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["reward"] for r in rows] == [1.0, 1.0]
+    assert json.loads(rows[0]["detail"]) == ref
+
+
+OPTION_PLUGIN = ("from dataclasses import dataclass\nfrom verifiers import Verdict, Verifier, register, option\n\n"
+                 "@dataclass(frozen=True)\nclass O:\n"
+                 "    scale: float = option(1.0, 'shown in the detail', low=0, high=9)\n"
+                 "    label: str = option('same', 'the status of a match')\n\n"
+                 "@register('optplug')\nclass P(Verifier):\n    Options = O\n    def verify(self, c, r):\n"
+                 "        return Verdict(float(c == r), self.options.label, f'scale={self.options.scale}')\n")
+
+
+@pytest.mark.parametrize("args, detail, status", [
+    ([], "scale=1.0", "same"),
+    (["--verifier_options", '{"scale": 9, "label": "eq"}'], "scale=9.0", "eq"),
+    (["--option", "scale=4.5", "--option", "label=match"], "scale=4.5", "match"),
+    (["--verifier_options", '{"scale": 9}', "--option", "scale=0"], "scale=0.0", "same"),  # --option wins
+])
+def test_verifier_options_from_the_command_line(tmp_path, args, detail, status):
+    (tmp_path / "opt_plugin.py").write_text(OPTION_PLUGIN)
+    code = ("import sys, opt_plugin; from rlvr.cli import main; "
+            f"sys.exit(main(['verify', '--verifier', 'optplug', '--completion', 'a', '--reference', 'a', *{args!r}]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"reward": 1.0, "status": status, "detail": detail}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--verifier_options", "{bad json"], "--verifier_options is not valid JSON"),
+    (["--verifier_options", "[1]"], "must be a JSON object"),
+    (["--option", "novalue"], "must be KEY=VALUE"),
+    (["--option", "timeuot=3"], "unknown option 'timeuot'.*Did you mean 'timeout'"),
+    (["--option", "timeout=-1"], "timeout"),
+])
+def test_bad_verifier_options_are_one_line(args, message):
+    import re
+
+    proc = rlvr("verify", "--verifier", "math", "--completion", "1", "--reference", "1", *args)
+    assert proc.returncode == 2 and re.search(message, proc.stderr), proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_help_lists_every_verifiers_options_and_keeps_examples_on_their_lines():
+    from verifiers import get_verifier_class, list_verifiers
+
+    proc = rlvr("verify", "--help")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "    rlvr verify --verifier code --input pairs.jsonl --output verdicts.jsonl" in lines
+    for name in list_verifiers():
+        assert f"  {name}:" in lines
+        for field in get_verifier_class(name).Options.__dataclass_fields__:
+            assert any(line.startswith(f"    {field} (") for line in lines), (name, field)
+    assert any(line.startswith("    wall_seconds (float, default 6.0): wall-clock limit") for line in lines)
+
+
+def test_unwritable_output_is_one_line(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"completion": "1", "reference": "1"}) + "\n")
+    proc = rlvr("verify", "--verifier", "math", "--input", str(src), "--output", str(tmp_path / "no" / "out.jsonl"))
+    assert proc.returncode == 2 and "--output" in proc.stderr and "Traceback" not in proc.stderr

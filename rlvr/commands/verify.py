@@ -9,10 +9,10 @@ A single pair prints one JSON object. With --input, each line is a JSON object w
 (a reference given as a JSON object or list is passed to the verifier as its JSON text, a number as its text);
 each output line has "reward", "status" and "detail", in input order, one per input line. A malformed line (bad
 JSON, a missing key, a blank line) gives an output line with reward null and status "bad_input" and the file goes
-on. --workers defaults to one per CPU core this process may use. The exit status is 0 once the input was read,
-whatever the rewards; 2 (with one line on stderr) when the input cannot be read, the verifier name or an option
-is unknown or invalid, or the verifier cannot run on this machine (e.g. the code sandbox without root or user
-namespaces).
+on. --workers defaults to the verifier's own default (code: two per CPU core this process may use), else one per
+core. The exit status is 0 once the input was read, whatever the rewards; 2 (with one line on stderr) when the
+input cannot be read, the verifier name or an option is unknown or invalid, or the verifier cannot run on this
+machine (e.g. the code sandbox without root or user namespaces).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", help="JSONL file of {completion, reference} objects ('-' for stdin)")
     parser.add_argument("--output", help="JSONL file for the verdicts ('-' or omitted: stdout)")
     parser.add_argument("--workers", type=int, default=None,
-                        help="parallel workers for the batch path (default: one per available CPU core)")
+                        help="parallel workers for the batch path (default: the verifier's own, e.g. code: two "
+                             "per available CPU core; else one per core)")
     parser.add_argument("--verifier_options", default=None, metavar="JSON",
                         help="the verifier's options as a JSON object, e.g. '{\"wall_seconds\": 5}'")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
@@ -131,8 +132,8 @@ def run(args: argparse.Namespace) -> int:
     cls = get_verifier_class(args.verifier)
     if args.workers is not None and "workers" in getattr(cls.Options, "__dataclass_fields__", {}):
         options.setdefault("workers", args.workers)  # e.g. the code sandbox keeps this many judges ready
-    workers = args.workers or available_cores()
     verifier = get_verifier(args.verifier, **options)
+    workers = args.workers or getattr(verifier, "workers", None) or available_cores()
     try:
         if single:
             print(json.dumps(verifier.verify(args.completion, args.reference).to_dict(), ensure_ascii=False))
