@@ -62,6 +62,10 @@ SAME = {
         (r"\frac{1}{3} \textbf{meters}", "1/3"),
         ("2x+4y-3=0", "y = -x/2 + 3/4"),
     ],
+    "units": [
+        (r"\frac12 cup", "1/2"), (r"2\sqrt{3} cm", r"\sqrt{12}"), ("12 square units", "12"), ("3 cm^2", "3"),
+        (r"125\textnormal{ miles}", "125"),
+    ],
 }
 
 DIFFERENT = {
@@ -107,6 +111,10 @@ DIFFERENT = {
         ("3x + 4y + 14=0", "3x-y+13=0"),
         ("(6.0+9.1i)", "6+9.2i"), ("e", "2.718"), (r"\sqrt{2}", "1.41421356"),
     ],
+    "units": [
+        ("3 xy", "3"), ("2 pi", "2"), ("3 sin x", "3"), ("5 mn", "5"), ("46 apples and pears", "46"),
+        ("3 or four", "3"),
+    ],
 }
 
 COMPLETIONS = [
@@ -135,6 +143,8 @@ COMPLETIONS = [
     # "answer" sentences that open with words answer with their only value
     ("Final Answer: The largest $n$ is 34.", "34", 1), ("Final Answer: The volume of $ABCD$ is 120.", "120", 1),
     ("The answer is not 12 but 13", "12", 0),
+    ("The answer is $3$, since 3 is prime.", "3", 0), ("The answer is $3$, since it is prime.", "3", 1),
+    ("The answer is $3$, or maybe $4$.", "3", 0), ("The answer is $3$, or maybe $4$.", "4", 0),
     # function values in text
     ("so the value is $f(3)$", "3f", 0), ("so the value is $f(3)$", "3", 0),
 ]

@@ -58,9 +58,10 @@ def _boxes(text: str) -> tuple[str | None, bool]:
 def math_spans(text: str) -> list[tuple[str, int, int]]:
     """Complete math spans of `text` as (content, start, end), in order; linear time.
 
-    A ``$...$`` pair whose content starts with a digit and goes on with words ("$5 for apples and $") is two currency
-    signs, and inline spans (``$``, ``\\(``) do not cross a line break; the second dollar may open the next span.
-    Delimiters of another kind inside an open span are part of its content.
+    A ``$...$`` pair whose content starts with a digit and goes on with words, and whose second dollar has a space
+    before it or a digit after it ("$5 for apples and $13"), is two currency signs, and inline spans (``$``,
+    ``\\(``) do not cross a line break; the second dollar may open the next span. Delimiters of another kind inside
+    an open span are part of its content.
     """
     spans, opened = [], None
     for m in _DELIM.finditer(text):
@@ -70,7 +71,7 @@ def math_spans(text: str) -> list[tuple[str, int, int]]:
                 opened = m
         elif delim == _CLOSER[opened.group()]:
             content = text[opened.end():m.start()]
-            if delim == "$" and ("\n" in content or _CURRENCY.match(_COMMANDS.sub(" ", content))):
+            if delim == "$" and ("\n" in content or _currency(content, text[m.end():m.end() + 1])):
                 opened = m  # currency signs, or an inline span across lines: this dollar may open the next span
             elif delim == "\\)" and "\n" in content:
                 opened = None
@@ -78,6 +79,12 @@ def math_spans(text: str) -> list[tuple[str, int, int]]:
                 spans.append((content, opened.start(), m.end()))
                 opened = None
     return spans
+
+
+def _currency(content: str, after: str) -> bool:
+    """"$5 and then $13": the first dollar is before a digit, words follow, and the second dollar closes nothing
+    (a space before it, or a digit after it)."""
+    return (content[-1:].isspace() or after.isdigit()) and _CURRENCY.match(_COMMANDS.sub(" ", content)) is not None
 
 
 def _last_number_or_span(text: str) -> tuple[str | None, str]:
@@ -114,16 +121,24 @@ def _inside(pos: int, spans: list[tuple[str, int, int]]) -> bool:
 
 
 def _said(line: str) -> str:
-    """The answer part of an "answer is ..." line: a leading math span whole when only a unit follows it in its
-    sentence ("$125$ miles."), else the first sentence with markdown/math delimiters removed."""
+    """The answer part of an "answer is ..." line: a leading math span whole when only a unit, or a clause without
+    another value or "or", follows it in its sentence ("$125$ miles.", "$3$, since ..."), else the first sentence
+    with markdown/math delimiters removed."""
     line = line.strip().lstrip("*").strip()
     spans = math_spans(line)
-    if spans and spans[0][1] == 0 and _is_unit(_SENTENCE_END.split(line[spans[0][2]:] + " ", maxsplit=1)[0]):
+    if spans and spans[0][1] == 0 and _after_span(_SENTENCE_END.split(line[spans[0][2]:] + " ", maxsplit=1)[0]):
         return spans[0][0].strip()
     line = _SENTENCE_END.split(line.strip(), maxsplit=1)[0]
     for _ in range(3):
         line = _WRAPPERS.sub("", line.strip())
     return _in_words(line.strip())
+
+
+def _after_span(rest: str) -> bool:
+    rest = rest.strip()
+    if _is_unit(rest):
+        return True
+    return rest[:1] in (",", ";", ":") and not re.search(r"[\d$\\]|\bor\b", rest, re.IGNORECASE)
 
 
 def _in_words(sentence: str) -> str:
@@ -199,6 +214,11 @@ _STRIP = [(re.compile(p), r) for p, r in [
 _REPEATING = re.compile(r"(?<![\d.])(-?)(\d{0,200})\.(\d{0,200})\\overline\{(\d{1,50})\}")
 # A trailing unit in \text{...} after a value ("2\sqrt{3}\text{ cm}^2"); never a connective ("3 \text{ or } 4").
 _TEXT_UNIT = re.compile(r"^(.*?[\w}).])\s*\\text\{\s*([A-Za-z][A-Za-z .]*?)\s*\}(?:\^\{?[23]\}?)?\.?$")
+# Plain words after a value ("46 apples", "\\frac12 cup", "12 square units", "3 cm^2").
+_WORD_UNIT = re.compile(r"^(.*?[\d}).\]])\s+([A-Za-z]{2,15}(?:\s+[A-Za-z]{2,15}){0,2})(?:\^\{?[23]\}?)?\.?$")
+_SHORT_UNITS = frozenset({"cm", "mm", "km", "kg", "mg", "ml", "ft", "in", "mi", "yd", "oz", "lb", "hr", "am", "pm"})
+_MATH_WORDS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "mod", "max", "min", "gcd", "lcm",
+                         "det", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "sqrt", "frac", "pi", "inf"})
 CONNECTIVES = frozenset({"or", "and", "to", "plus", "minus", "times", "over", "of", "more", "less", "than", "not",
                          "divided", "by", "is", "are", "if", "for", "when", "with", "from", "but"})
 
@@ -237,12 +257,22 @@ def normalize(answer: str) -> str:
     m = _TEXT_UNIT.match(s.strip()) if "\\text" in s else None
     if m and not set(m.group(2).lower().split()) & CONNECTIVES:
         s = m.group(1)
+    m = _WORD_UNIT.match(s.strip()) if " " in s.strip() else None
+    if m and _unit_words(m.group(2)):
+        s = m.group(1)
     return s.strip().rstrip(".").strip()
+
+
+def _unit_words(words: str) -> bool:
+    """Whether trailing plain words are a unit: words of three or more letters that are not connectives or math
+    names, or a common two-letter unit. Other two-letter words may be products of variables ("3 xy" is 3xy)."""
+    parts = words.lower().split()
+    return not set(parts) & (CONNECTIVES | _MATH_WORDS) and all(len(w) >= 3 or w in _SHORT_UNITS for w in parts)
 
 
 # A trailing unit after a number: up to three plain words ("46 apples", "12 cm^2", "5 m"); a single letter other
 # than a common unit symbol is a variable ("3 x" is not 3), and connectives never count ("3 or four" is not 3).
-_UNIT = re.compile(r"^(.*?\d)\s+([A-Za-z]{2,15}(?:\s+[A-Za-z]{1,15}){0,2}|[mgsLh])(?:\^\{?[23]\}?)?\.?$")
+_UNIT = re.compile(r"^(.*?\d)\s+([mgsLh])(?:\^\{?[23]\}?)?\.?$")
 _DEGREE = re.compile(r"^(.*?)\s*(?:\^\s*\{?\\circ\}?|°|\\degree)$")
 _PERCENT = re.compile(r"^(.*?)\s*\\?%$")
 # Digit groups of three after a first group of one to three digits (not starting with 0: 0,111 is a list), separated
@@ -281,7 +311,7 @@ def plain_number(answer: str) -> tuple[Fraction | str, str] | None:
             break
     else:
         m = _UNIT.match(s) if " " in s else None
-        if m and not set(m.group(2).lower().split()) & CONNECTIVES:
+        if m:
             s = m.group(1).strip()
     if s.startswith("+"):
         s = s[1:].lstrip()
