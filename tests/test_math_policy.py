@@ -130,6 +130,8 @@ COMPLETIONS = [
     # currency dollars are not math delimiters; an inline span does not cross a line break
     ("It costs $5 and then $13 more.", "13", 1), ("It costs $5 and then $13 more.", "5", 0),
     ("He paid $5.\nSo $x=3$.", "3", 1), ("He paid $5.\nSo $x=3$.", "5", 0),
+    ("Answer $ \n 9 \n $", "9", 0), ("Answer \\( \n 9 \n \\)", "9", 0), ("Answer \\[ \n 9 \n \\]", "9", 1),
+    ("Answer $$ \n 9 \n $$", "9", 1),
     # hedges: a last value joined by "or" is both values, never one of them
     ("so it is $3$ or $4$", "4", 0), ("so it is $3$ or $4$", "3", 0), ("so it is 3 or 4", "3, 4", 1),
     ("The answer is $3$ or $4$.", "3", 0), ("The answer is either 12 or 13.", "13", 0),

@@ -55,13 +55,14 @@ def _boxes(text: str) -> tuple[str | None, bool]:
     return last, any(start > last_start for start in stack)
 
 
-def math_spans(text: str) -> list[tuple[str, int, int]]:
+def math_spans(text: str, broken: list | None = None) -> list[tuple[str, int, int]]:
     """Complete math spans of `text` as (content, start, end), in order; linear time.
 
     A ``$...$`` pair whose content starts with a digit and goes on with words, and whose second dollar has a space
     before it or a digit after it ("$5 for apples and $13"), is two currency signs, and inline spans (``$``,
     ``\\(``) do not cross a line break; the second dollar may open the next span. Delimiters of another kind inside
-    an open span are part of its content.
+    an open span are part of its content. Inline pairs refused for a line break are appended to `broken` as
+    (start, end): what they hold is not read as plain text either.
     """
     spans, opened = [], None
     for m in _DELIM.finditer(text):
@@ -71,10 +72,12 @@ def math_spans(text: str) -> list[tuple[str, int, int]]:
                 opened = m
         elif delim == _CLOSER[opened.group()]:
             content = text[opened.end():m.start()]
-            if delim == "$" and ("\n" in content or _currency(content, text[m.end():m.end() + 1])):
-                opened = m  # currency signs, or an inline span across lines: this dollar may open the next span
-            elif delim == "\\)" and "\n" in content:
-                opened = None
+            if delim in ("$", "\\)") and "\n" in content:
+                if broken is not None:
+                    broken.append((opened.start(), m.end()))
+                opened = m if delim == "$" else None  # this dollar may open the next span
+            elif delim == "$" and _currency(content, text[m.end():m.end() + 1]):
+                opened = m
             else:
                 spans.append((content, opened.start(), m.end()))
                 opened = None
@@ -93,9 +96,11 @@ def _last_number_or_span(text: str) -> tuple[str | None, str]:
     A last value joined to the one before it by "or" or "and" ("so it is $3$ or $4$") is a hedge or a list: the
     answer is both values, which answers only a list reference.
     """
-    spans = math_spans(text)
+    broken: list[tuple[int, int]] = []
+    spans = math_spans(text, broken)
     candidates = [(s, e, c.strip(), "last math span") for c, s, e in spans[-2:]]
-    numbers = [m for m in _NUMBER.finditer(text) if not _inside(m.start(), spans)]
+    hidden = sorted([(c, s, e) for c, s, e in spans] + [("", s, e) for s, e in broken], key=lambda x: x[1])
+    numbers = [m for m in _NUMBER.finditer(text) if not _inside(m.start(), hidden)]
     candidates += [(m.start(), m.end(), m.group(), "last number") for m in numbers[-2:]]
     if not candidates:
         return None, "no answer found"
