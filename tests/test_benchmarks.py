@@ -123,3 +123,23 @@ def test_a_missing_dataset_names_the_benchmark(tmp_path):
 def test_default_spec_is_the_heldout_split():
     (spec,) = parse_specs(cfg_with([]))
     assert spec.name == "add_heldout" and spec.source == "heldout" and not spec.allow_overlap
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--at", "base", "--samples", "8", "--k", "1,16"], "--k 16 is larger than --samples 8"),
+    (["--at", "base", "--k", "1,x"], "--k '1,x' must be comma-separated whole numbers"),
+    (["--at", "latest-ish"], "checkpoint 'latest-ish' is not base, final, latest or a step number"),
+    (["--at", "final"], "no complete checkpoint 'final'"),
+])
+def test_test_time_bad_arguments_are_one_line(tmp_path, args, message):
+    import subprocess
+    import sys
+
+    from rlvr.config import dump_config
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text(dump_config(cfg_with([{"name": "a"}])))
+    proc = subprocess.run([sys.executable, "-m", "rlvr.cli", "eval", str(run), *args], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
