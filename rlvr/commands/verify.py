@@ -93,6 +93,26 @@ def _verifier_options(args: argparse.Namespace) -> dict:
     return options
 
 
+def _prestart_code_sandbox() -> None:
+    """Start the code sandbox's launcher (a fresh interpreter) now, so that it starts while this process imports
+    the verifiers; the code verifier takes it over (`verifiers/_sandbox/boot.py`, standard library only, loaded
+    here without running the package's __init__). Anything that goes wrong is met, and reported, by the verifier."""
+    import importlib.util
+
+    name = "verifiers._sandbox.boot"
+    spec = importlib.util.find_spec("verifiers")
+    if name in sys.modules or spec is None or not spec.submodule_search_locations:
+        return
+    path = os.path.join(list(spec.submodule_search_locations)[0], "_sandbox", "boot.py")
+    boot_spec = importlib.util.spec_from_file_location(name, path)
+    if boot_spec is None or not os.path.exists(path):
+        return
+    boot = importlib.util.module_from_spec(boot_spec)
+    sys.modules[name] = boot  # `from verifiers._sandbox import boot` later finds this module, with its launcher
+    boot_spec.loader.exec_module(boot)
+    boot.prestart()
+
+
 def _read_pairs(path: str) -> tuple[list, list[str | None]]:
     """(pairs, error per line). A bad line keeps its place with a placeholder pair and an error message."""
     try:
@@ -126,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
     if single == (args.input is not None) or (single and (args.completion is None or args.reference is None)):
         raise ValueError("give either --completion TEXT --reference REF, or --input FILE.jsonl")
     options = _verifier_options(args)
+    if args.verifier == "code":
+        _prestart_code_sandbox()
 
     from verifiers import get_verifier, get_verifier_class
 

@@ -18,11 +18,10 @@ import socket
 import struct
 import subprocess
 import sys
-import sysconfig
-import tempfile
 import threading
 
-from verifiers._sandbox import child, wire
+from verifiers._sandbox import boot, wire
+from verifiers._sandbox.boot import isolation_mode
 from verifiers._sandbox.judges import Judge, JudgePool
 from verifiers._sandbox.limits import Limits, fresh_uid
 from verifiers._sandbox.watch import Run, RunLost
@@ -31,41 +30,6 @@ __all__ = ["Sandbox", "SandboxUnavailable", "InfraError", "isolation_mode"]
 
 _START_SECONDS = 60.0
 _REPLY_SECONDS = 30.0  # the launcher answers a fork request in milliseconds; only a wedged one is slower
-
-
-# The launcher imports only the sandbox modules: `verifiers` and `verifiers._sandbox` are stand-in packages, so their
-# __init__ (the registry, every verifier, this client) never runs there. A smaller launcher is cheaper to fork. It
-# starts without `site` (-S: no .pth processing, which only serves editable installs and costs 20 ms); this
-# interpreter's site-packages directories are put on its sys.path directly, so a solution can import numpy.
-_LAUNCHER_PROGRAM = """\
-import os, sys, types
-sys.path.extend(p for p in {site_dirs!r} if p not in sys.path)
-for name, path in (("verifiers", os.path.dirname({sandbox!r})), ("verifiers._sandbox", {sandbox!r})):
-    sys.modules[name] = module = types.ModuleType(name)
-    module.__path__ = [path]
-from verifiers._sandbox.launcher import main
-main({fd}, {root!r}, {site_dirs!r}, {mode!r})
-"""
-
-
-def _site_dirs() -> list[str]:
-    """This interpreter's site-packages, and those on its path (PYTHONPATH, a virtualenv's, the user's)."""
-    paths = sysconfig.get_paths()
-    extra = [p for p in sys.path if os.path.basename(os.path.normpath(p)) in ("site-packages", "dist-packages")]
-    return list(dict.fromkeys([paths["purelib"], paths["platlib"], *extra]))
-
-
-def isolation_mode() -> str:
-    """``root`` when this process is root of the machine (the initial user namespace, where throw-away uids
-    exist), else ``userns``: an ordinary user, or root of a container's user namespace (rootless containers)."""
-    if os.geteuid() != 0:
-        return "userns"
-    try:
-        with open("/proc/self/uid_map") as fh:
-            full = fh.read().split() == ["0", "0", "4294967295"]
-    except OSError:
-        full = False
-    return "root" if full else "userns"
 
 
 class SandboxUnavailable(RuntimeError, ValueError):
@@ -93,6 +57,7 @@ class Sandbox:
         self._root: str | None = None
         self._launcher_pid: int | None = None
         self._pending: socket.socket | None = None  # the control socket of a launcher not yet known to be ready
+        self._launched = False  # the first launcher may be one `boot.prestart` started early
         self.mode = isolation_mode()
         self.restarts = 0
         atexit.register(self.close)
@@ -125,16 +90,9 @@ class Sandbox:
             self.restarts += 1  # the launcher died (or was killed): counted, and replaced
         self._judges.close()  # judges die with their launcher
         self._stop_locked()
-        self._root = tempfile.mkdtemp(prefix="rlvr-jail-")  # an empty mount point, private to each run
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._log = tempfile.TemporaryFile()  # the launcher's stderr, shown if it fails to start
-        program = _LAUNCHER_PROGRAM.format(sandbox=os.path.dirname(os.path.abspath(__file__)), fd=theirs.fileno(),
-                                           root=self._root, site_dirs=_site_dirs(), mode=self.mode)
-        self._proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", program], pass_fds=(theirs.fileno(),),
-                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=self._log, env=dict(child.CLEAN_ENV), cwd="/")
-        theirs.close()
-        self._pending = ours
+        pending = (None if self._launched else boot.take_early(self.mode)) or boot.spawn(self.mode)
+        self._launched = True
+        self._proc, self._pending, self._root, self._log = pending.proc, pending.control, pending.root, pending.log
 
     def _await_locked(self) -> None:
         """Wait for the launcher's first message: ready (and its pid), or why it cannot isolate (then raise)."""
