@@ -186,3 +186,27 @@ def test_cli_options_reach_the_sandbox(tmp_path):
     proc = subprocess.run(cmd + ["--option", "wall_seconds=0.3"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["status"] == "timeout"
+
+
+_EARLY = """
+import os, sys
+from rlvr.commands import verify
+verify._prestart_code_sandbox()
+boot = sys.modules["verifiers._sandbox.boot"]
+early = boot._early.proc.pid
+from verifiers import get_verifier
+with get_verifier("code", workers=1) as v:
+    assert v.verify("def sq(x):\\n    return x * x\\n", sys.argv[1]).reward == 1.0
+    assert v._sandbox._proc.pid == early and boot._early is None  # the early launcher was taken over
+boot.prestart()  # a second one, that nobody takes: killed at exit
+print(early, boot._early.proc.pid)
+"""
+
+
+@needs_sandbox
+def test_rlvr_verify_starts_the_launcher_early_and_never_leaks_it():
+    ref = fn_ref("def check(candidate):\n    assert candidate(2) == 4\n", "sq")
+    proc = subprocess.run([sys.executable, "-c", _EARLY, ref], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    for pid in map(int, proc.stdout.split()):
+        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
