@@ -114,7 +114,7 @@ ADVERSARIAL: list[tuple[str, str, str, int | None]] = [
     ("MATH", B(r"x \in [1,2]"), "[1,2]", 1), ("MATH", B(r"\sin^2 x + \cos^2 x"), "1", 1),
     ("MATH", B(r"\log_2 8"), "3", 1), ("MATH", B(r"0.\overline{3}"), r"\frac13", 1),
     ("MATH", B(r"\sqrt[3]{27}"), "3", 1),
-    ("MATH", B(r"\pi r^2"), r"r^2\pi", 1), ("MATH", B("(1,2),(3,4)"), "(3,4),(1,2)", 1),
+    ("MATH", B(r"\pi r^2"), r"r^2\pi", 1), ("MATH", B("(1,2),(3,4)"), "(3,4),(1,2)", None),
     ("MATH", B(r"\text{(C)}"), "C", 1), ("MATH", B("A"), r"\text{(B)}", 0),
     ("MATH", B(r"\varnothing"), r"\emptyset", 1),
     ("MATH", B(r"\begin{pmatrix}1&2\\3&4\end{pmatrix}"), r"\begin{bmatrix}1&2\\3&4\end{bmatrix}", 1),

@@ -26,7 +26,10 @@ GROUPS = [
     [r"\boxed{-3}", r"\boxed{-\frac{6}{2}}", "#### -3"],
     [r"\boxed{x^2-1}", r"\boxed{(x-1)(x+1)}", r"\boxed{(x+1)(x-1)}"],
     [r"\boxed{2\sqrt{2}}", r"\boxed{\sqrt{8}}", r"\boxed{\frac{4}{\sqrt2}}"],
-    [r"\boxed{\{1, 2\}}", r"\boxed{2, 1}", r"\boxed{1 \text{ or } 2}", r"\boxed{x = 1 \text{ or } x = 2}"],
+    [r"\boxed{\{1, 2\}}", r"\boxed{2 or 1}", r"\boxed{1 \text{ or } 2}", r"\boxed{x = 1 \text{ or } x = 2}",
+     r"\boxed{\{2, 1\}}"],
+    [r"\boxed{1, 2}", r"\boxed{1,2}", r"\boxed{x = 1, x = 2}"],  # a comma list keeps its order
+    [r"\boxed{2, 1}"],
     [r"\boxed{(0, 1)}", r"\boxed{x = (0, 1)}", r"\boxed{\left(0,1\right)}"],
     [r"\boxed{[0, 1)}"],
     [r"\boxed{x+y=1}", r"\boxed{2x+2y=2}", r"\boxed{-x-y=-1}"],

@@ -58,7 +58,9 @@ CORRECT = [
     # more MATH answer formats
     (boxed(r"x \in [1,2]"), "[1,2]"), (boxed(r"\sin^2 x + \cos^2 x"), "1"), (boxed(r"\log_2 8"), "3"),
     (boxed(r"0.\overline{3}"), r"\frac13"), (boxed(r"0.1\overline{6}"), r"\frac16"), (boxed(r"\sqrt[3]{27}"), "3"),
-    (boxed(r"\pi r^2"), r"r^2\pi"), (boxed("(1,2),(3,4)"), "(3,4),(1,2)"), (boxed(r"\varnothing"), r"\emptyset"),
+    (boxed(r"\pi r^2"), r"r^2\pi"), (boxed(r"\{(1,2),(3,4)\}"), r"\{(3,4),(1,2)\}"),
+    (boxed("(1,2),(3,4)"), r"\{(3,4),(1,2)\}"), (boxed("(1,2),(3,4)"), "(1, 2), (3, 4)"),
+    (boxed(r"\varnothing"), r"\emptyset"),
     (boxed(r"\frac{\sqrt{2}}{2}"), r"\frac{1}{\sqrt{2}}"), (boxed(r"(-\infty, 3)"), r"(-\infty,3)"),
     (boxed(r"\sqrt{2}+\sqrt{3}"), r"\sqrt{5+2\sqrt{6}}"), (boxed(r"\cos(\pi/3)"), r"\frac12"), (boxed("3!"), "6"),
     (boxed(r"10^{100}"), "1" + "0" * 100), (boxed(r"e^{i\pi}"), "-1"), (boxed("2^{10000}"), "2^{10000}"),
@@ -117,6 +119,8 @@ WRONG = [
     (boxed("2x"), "2"), (boxed("x+1"), "1"), (boxed("i"), "-1"), (boxed(r"\infty"), r"-\infty"),
     # division by zero and undefined forms are not values
     (boxed(r"\frac{1}{0}"), r"\infty"), (boxed(r"\frac{0}{0}"), "0"), (boxed("1/0"), "0"),
+    # a comma list keeps its order (MATH's is_equiv: 10, 4, -2 is not 4, 10, -2); a set or "or" list has none
+    (boxed("(1,2),(3,4)"), "(3,4),(1,2)"), (boxed("4, 10, -2"), "10, 4, -2"), (boxed("0.1, 4, 2"), "4, .1, 2"),
     # the last answer counts
     ("#### 5\n#### 6", "5"), ("I think 5. Actually \\boxed{6}", "5"),
 ]

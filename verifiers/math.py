@@ -39,8 +39,9 @@ Equality is mathematical and exact:
 - a letter applied to parentheses is a function value, equal only to itself (``f(2) != 2f``), when the letter is
   f, g or h or the parentheses hold one number, one letter or a comma list; otherwise it is a product, as factored
   answers are written (``x(x+1) == x^2+x``);
-- sets and lists (commas, or the words "or"/"and" between answers, in ``\\text{}`` or not; semicolons where no
-  comma is used) compare as multisets (``\\{1,2\\} == \\{2,1\\} == 2 or 1``; ``\\{1,1,2\\} != \\{1,2\\}``); ``\\pm``
+- a comma list (semicolons where no comma is used) keeps its order, as in MATH's ``is_equiv`` (``10, 4, -2 !=
+  4, 10, -2``); sets, alternatives joined by "or"/"and" (in ``\\text{}`` or not) and the values of ``\\pm`` are
+  multisets (``\\{1,2\\} == \\{2,1\\} == 2 or 1 == 1, 2``; ``\\{1,1,2\\} != \\{1,2\\}``); ``\\pm``
   makes two values, inside a list item by item (``\\{1\\pm\\sqrt5, -2\\}`` has three); tuples and intervals compare
   element-wise with their brackets (``[0,10) != [0,10]``, ``(1,2) != \\{1,2\\}``); matrices (also ``array``, with
   row breaks ``\\\\`` spaced or trailing) entry by entry; ratios and times part by part (``12:00``; ``1:2 != 2:4``);
@@ -63,7 +64,7 @@ Equality is mathematical and exact:
   bits are not evaluated: wrong (or ``bad_reference`` in a reference).
 
 Majority vote. `canonical(completion)` is the extracted answer's exact value as a hashable key (``\\frac12``,
-``0.5`` and ``1/2`` give ``("num", "1/2")``; a named equation gives its right side's key; lists are sorted), or None
+``0.5`` and ``1/2`` give ``("num", "1/2")``; a named equation gives its right side's key; sets are sorted), or None
 when there is no answer or it is not a value; plain numbers are keyed in-process, the rest in the workers
 (`canonical_batch`). Symbolic answers are keyed by sympy's simplified form, so two equal expressions may split a
 vote but two different values never share a key.

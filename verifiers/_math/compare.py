@@ -113,7 +113,9 @@ def equal(a, b) -> bool:
             _scalar_equal(x, y) for x, y in zip(a[2], b[2], strict=True))
     if ta == "union" and tb == "union":
         return _multiset_equal(a[1], b[1])
-    if ta in ("set", "list") and tb in ("set", "list"):
+    if ta == "list" and tb == "list":  # a comma list keeps its order: 10, 4, -2 is not 4, 10, -2
+        return len(a[1]) == len(b[1]) and all(equal(x, y) for x, y in zip(a[1], b[1], strict=True))
+    if ta in ("set", "list") and tb in ("set", "list"):  # a set (or alternatives) has none
         return _multiset_equal(a[1], b[1])
     if ta == "seq" and tb == "seq" and is_name(a) and is_name(b):
         return a[2] == b[2]  # tuples of variables (the left side of (a, b) = (3, 4))
@@ -132,9 +134,9 @@ def canonical(answer: str):
     """The majority-vote key of an answer (nested lists of strings, JSON-safe), or None when it is not an answer.
 
     Equal exact numbers give equal keys (``["num", "1/2"]`` for ``\\frac12``, ``0.5``, ``\\sqrt{1/4}``); a single
-    variable's equation votes with its right side (``x = 3`` with ``3``); lists and sets are sorted (``{1, 2}`` with
-    ``2, 1``); symbolic answers are keyed by sympy's simplified, expanded form, so equal expressions that sympy
-    brings to different normal forms may get different keys (a split vote, never a merged one).
+    variable's equation votes with its right side (``x = 3`` with ``3``); sets are sorted (``{1, 2}`` with
+    ``2 or 1``), comma lists keep their order; symbolic answers are keyed by sympy's simplified, expanded form, so
+    equal expressions that sympy brings to different normal forms may get different keys (a split vote).
     """
     try:
         return _key(parse(answer))
@@ -162,8 +164,10 @@ def _key(value) -> list:
                 first = 1
             diff = sp.expand(diff / first) if first != 0 else diff
         return ["rel", op, _expr_key(diff)]
-    if tag in ("list", "set", "union"):  # compared as multisets: sorted keys (a list equals a set of the same items)
-        return ["union" if tag == "union" else "set", sorted((_key(x) for x in value[1]), key=repr)]
+    if tag == "list":  # ordered
+        return ["list", [_key(x) for x in value[1]]]
+    if tag in ("set", "union"):  # compared as multisets: sorted keys
+        return [tag, sorted((_key(x) for x in value[1]), key=repr)]
     if tag == "seq":
         return ["seq", value[1], [_key(x) for x in value[2]], value[3]]
     if tag == "ratio":

@@ -107,7 +107,7 @@ def _last_number_or_span(text: str) -> tuple[str | None, str]:
     candidates.sort(key=lambda c: c[1])
     start, _, answer, how = candidates[-1]
     if len(candidates) > 1 and _HEDGE.fullmatch(text[candidates[-2][1]:start]):
-        return f"{candidates[-2][2]}, {answer}", "last values joined by 'or'/'and'"
+        return f"{candidates[-2][2]} or {answer}", "last values joined by 'or'/'and'"
     return answer, how
 
 

@@ -8,7 +8,8 @@ factorials) raise `TooLarge`. The whole input must be consumed: a partial parse 
 
 Values: a sympy expression, or a tagged structure for compound answers::
 
-    ("list", items)                       # 1, 2, 3   or   3 \\text{ or } 4
+    ("list", items)                       # 1, 2, 3   (ordered)
+    ("set", items)                        # \\{1, 2\\}, 3 \\text{ or } 4, \\pm 2   (unordered)
     ("set", items)                        # \\{1, 2\\}
     ("seq", open, items, close)           # (1, 2), [0, 10), (0, \\infty]   (tuple or interval: brackets kept)
     ("matrix", rows)                      # \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}
@@ -89,13 +90,20 @@ class _Parser:
 
     # top level: comma-separated list of relations
     def top(self):
-        items = [self.union()]
-        while self.at("op", ","):
-            self.take()
-            items.append(self.union())
+        value = self._items(self.union)
         if self.peek()[0] is not None:
             raise ParseError(f"unexpected {self.peek()[1]!r}: the answer must parse completely")
-        return items[0] if len(items) == 1 else ("list", items)
+        return value
+
+    def _items(self, item):
+        """Items separated by commas (an ordered list) or by "or"/"and" (alternatives: a set, unordered)."""
+        items, alternatives = [item()], False
+        while self.at("op", ",") or self.at("cmd", "lor"):
+            alternatives |= self.take()[1] == "lor"
+            items.append(item())
+        if len(items) == 1:
+            return items[0]
+        return ("set", items) if alternatives else ("list", items)
 
     def union(self):
         """An interval or set, or a union of them with \\cup: ("union", parts), compared as a multiset."""
@@ -235,11 +243,7 @@ class _Parser:
         return value
 
     def relation_or_list(self, close):
-        items = [self.relation()]
-        while self.at("op", ","):
-            self.take()
-            items.append(self.relation())
-        return items[0] if len(items) == 1 else ("list", items)
+        return self._items(self.relation)
 
     def atom(self):
         self.enter()
@@ -553,7 +557,7 @@ def _merge_readings(readings):
     for r in readings:
         if not any(_same(r, x) for x in distinct):
             distinct.append(r)
-    return ("list", distinct)
+    return ("set", distinct)  # the values of \pm have no order
 
 
 def _same(a, b) -> bool:

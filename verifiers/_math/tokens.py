@@ -2,8 +2,9 @@
 
 Pure Python (no sympy). Anything outside the whitelist raises `ParseError`; commands that restate an operation
 instead of evaluating it (``\\int``, ``\\sum``, ``\\lim``, ``\\binom``, derivatives, ``\\bmod``...) raise
-`Unevaluated`. Words joining alternatives (``or``, ``and``, in ``\\text{}`` or not) become a comma, so they make a
-list; other short English words (``to``, ``of``, ``is``...) are refused rather than read as products of letters.
+`Unevaluated`. Words joining alternatives (``or``, ``and``, in ``\\text{}`` or not) become the separator ``\\lor``
+of an unordered list (a set); other short English words (``to``, ``of``, ``is``...) are refused rather than read
+as products of letters.
 ASCII relations ``<=``, ``>=``, ``!=`` are single tokens (``x != 3`` is never the factorial ``x!``).
 Used by `verifiers/_math/grammar.py`, which turns the tokens into sympy objects.
 """
@@ -54,12 +55,13 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     """[(kind, value)] with kind in num, cmd, esc, row, letter, op. Raises ParseError on any other character."""
     if _DERIVATIVE.search(text):  # d/dx written as a fraction would otherwise cancel to a plain value
         raise Unevaluated("a derivative restates an operation instead of evaluating it")
-    text = re.sub(r"\\text\{\s*(or|and)\s*\}", ",", text)
+    text = re.sub(r"\\text\{\s*(or|and)\s*\}", r" \\lor ", text)
     text = re.sub(r"\\(?:text|mathrm|textrm|mathbf|operatorname)\{([A-Za-z ]*|\s*\d+(?:\.\d+)?\s*)\}", r" \1 ", text)
     text = re.sub(r"\\end\s*\{array\}", r"\\end{matrix}", _ARRAY.sub(r"\\begin{matrix}", text))
     if ";" in text and "," not in text:  # 1; 2; 3 is the list 1, 2, 3 (where no comma is used)
         text = text.replace(";", ",")
-    text = re.sub(r",\s*,", ",", _JOINING.sub(",", text.replace("\\$", "").replace("$", "")))  # "1, 2, and 3"
+    text = _JOINING.sub(r" \\lor ", text.replace("\\$", "").replace("$", ""))
+    text = re.sub(r",\s*\\lor\b|\\lor\s*,", r" \\lor ", text)  # "1, 2, and 3": one separator
     if _PROSE_WORD.search(text):
         raise ParseError(f"the word {_PROSE_WORD.search(text).group()!r} is not part of a mathematical answer")
     tokens, pos = [], 0
