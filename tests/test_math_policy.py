@@ -144,7 +144,8 @@ COMPLETIONS = [
     ("pages 10-12", "-12", 0), ("pages 10-12", "12", 1),
     # "answer" sentences that open with words answer with their only value
     ("Final Answer: The largest $n$ is 34.", "34", 1), ("Final Answer: The volume of $ABCD$ is 120.", "120", 1),
-    ("The answer is not 12 but 13", "12", 0),
+    ("The answer is not 12 but 13", "12", 0), ("The answer is not 5.", "5", 0), ("The answer is at least 5.", "5", 0),
+    ("The answer is about 5.", "5", 0), ("The answer is: the probability is 1/2.", "1/2", 1),
     ("The answer is $3$, since 3 is prime.", "3", 0), ("The answer is $3$, since it is prime.", "3", 1),
     ("The answer is $3$, or maybe $4$.", "3", 0), ("The answer is $3$, or maybe $4$.", "4", 0),
     # function values in text

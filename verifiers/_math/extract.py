@@ -146,11 +146,17 @@ def _after_span(rest: str) -> bool:
     return rest[:1] in (",", ";", ":") and not re.search(r"[\d$\\]|\bor\b", rest, re.IGNORECASE)
 
 
+_HEDGING = re.compile(r"\b(?:not|no|never|neither|nor|none|isn't|cannot|can't|least|most|about|approximately|around|"
+                      r"roughly|nearly|almost|over|under|more|less|than|between|either|or|and|maybe|perhaps|probably|"
+                      r"unknown|undefined|impossible)\b", re.IGNORECASE)
+
+
 def _in_words(sentence: str) -> str:
     """"The largest $n$ is 34": a sentence that opens with a word answers with its only value, if it has one (a
     number, or a math span with a digit; spans without digits, like $n$, count only when there is no such value).
-    Two candidate values ("either 12 or 13") leave the sentence as it is, which is not an answer."""
-    if not re.match(r"[A-Za-z]{2,}\s", sentence) or plain_number(sentence) is not None:
+    Two candidate values ("either 12 or 13"), or a word that negates or bounds the value ("not 5", "at least 5",
+    "about 5"), leave the sentence as it is, which is not an answer."""
+    if not re.match(r"[A-Za-z]{2,}\s", sentence) or plain_number(sentence) is not None or _HEDGING.search(sentence):
         return sentence
     spans = math_spans(sentence)
     values = [m.group() for m in _NUMBER.finditer(sentence) if not _inside(m.start(), spans)]
