@@ -48,16 +48,28 @@ BAD_REFERENCES = [
 ]
 
 
-@pytest.mark.parametrize("reference", [r[1] for r in BAD_REFERENCES], ids=[r[0] for r in BAD_REFERENCES])
-def test_bad_reference_rejected(reference):
+# A test that does not compile, or defines check only where the cheap check cannot tell, is caught by the judge,
+# which compiles it anyway (so verify() needs the sandbox for these); check_reference (rlvr audit) parses it.
+JUDGE_CAUGHT = {"syntax-error", "check-in-a-string", "check-not-a-function"}
+BAD_REFERENCES += [
+    ("check-in-a-string", json.dumps({"test": "x = \"\"\"\ndef check(c): pass\n\"\"\"\n", "entry_point": "f"})),
+    ("check-not-a-function", json.dumps({"test": "def check(c):\n    pass\ncheck = 3\n", "entry_point": "f"})),
+]
+
+
+@pytest.mark.parametrize("name,reference", BAD_REFERENCES, ids=[r[0] for r in BAD_REFERENCES])
+def test_bad_reference_rejected(name, reference):
     from verifiers import get_verifier
 
-    v = get_verifier("code")
-    assert v.check_reference(reference)
-    verdict = v.verify("print(1)", reference)
-    assert (verdict.reward, verdict.status) == (None, "bad_reference")
-    with pytest.raises(ValueError):
-        parse_reference(reference)
+    if name in JUDGE_CAUGHT and sandbox_skip_reason():
+        pytest.skip(sandbox_skip_reason())
+    with get_verifier("code", workers=1) as v:
+        if name != "check-not-a-function":  # a check() replaced at run time: only running the test can tell
+            assert v.check_reference(reference)
+            with pytest.raises(ValueError):
+                parse_reference(reference)
+        verdict = v.verify("def f(x):\n    return x\n", reference)
+        assert (verdict.reward, verdict.status) == (None, "bad_reference"), verdict
 
 
 def test_good_references_accepted():

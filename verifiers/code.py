@@ -12,7 +12,9 @@ References (JSON object, exactly one schema):
   after calling the candidate at least once, the candidate process never died, and no limit was hit. ``check``
   runs in a separate judge process and receives only plain values (see `verifiers/_sandbox/judge.py`): objects
   with a rigged ``__eq__``, exits, printed markers or patched harness code cannot make it pass. Names the test
-  uses without defining (HumanEval's ``poly``) come from the candidate's module, as in HumanEval.
+  uses without defining (HumanEval's ``poly``) come from the candidate's module, as in HumanEval. The test is
+  compiled once, in the judge: one that does not compile or defines no function ``check`` is ``bad_reference``
+  (``check_reference``, used by ``rlvr audit``, parses it up front).
 - ``{"stdin_stdout": [{"input": "...", "output": "..."}, ...]}``: each case runs the program as ``__main__`` in
   a fresh jail with ``input`` on stdin; it passes when every case exits with status 0 and its stdout equals
   ``output`` after removing trailing whitespace of each line (so ``\\r\\n`` == ``\\n``) and trailing blank lines.
@@ -58,6 +60,7 @@ __all__ = ["CodeVerifier", "extract_code", "normalize_output", "parse_reference"
 _FENCE = re.compile(r"^```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
 _PYTHON_TAGS = {"", "python", "py", "python3"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CHECK_DEF = re.compile(r"^def[ \t]+check[ \t]*\([ \t]*[A-Za-z_]", re.M)
 _CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE, signal.SIGSYS}
 
 
@@ -81,8 +84,13 @@ def normalize_output(text: str) -> list[str]:
     return lines
 
 
-def parse_reference(reference: str) -> dict:
-    """The reference as a validated dict; ValueError saying what is wrong otherwise."""
+def parse_reference(reference: str, parse_test: bool = True) -> dict:
+    """The reference as a validated dict; ValueError saying what is wrong otherwise.
+
+    With `parse_test` false, a ``test`` is only checked to define ``check(`` at the start of a line, not parsed:
+    parsing it costs more than a short run, and the judge compiles it anyway (a test that does not compile, or
+    defines no callable ``check``, is reported by the judge as ``bad_test`` and scored ``bad_reference``).
+    `check_reference` (``rlvr audit``) always parses."""
     if not isinstance(reference, str):
         raise ValueError(f"reference must be a JSON string, got {type(reference).__name__}")
     try:
@@ -105,6 +113,10 @@ def parse_reference(reference: str) -> dict:
     test, entry = ref.get("test"), ref.get("entry_point")
     if not isinstance(test, str) or not isinstance(entry, str) or not _IDENT.match(entry):
         raise ValueError('"test" must be a string and "entry_point" a Python identifier')
+    if not parse_test:
+        if not _CHECK_DEF.search(test):
+            raise ValueError('"test" must define check(candidate) at top level')
+        return ref
     try:
         tree = ast.parse(test)
     except SyntaxError as err:
@@ -128,7 +140,7 @@ def _parsed(reference: str) -> tuple[dict | None, str | None]:
     """(reference, None) or (None, what is wrong), remembered: an RL group scores many completions against one
     reference, and parsing the test's Python is a fair share of a short run. Callers never mutate the dict."""
     try:
-        return parse_reference(reference), None
+        return parse_reference(reference, parse_test=False), None
     except ValueError as err:
         return None, str(err)
 
@@ -187,7 +199,7 @@ class CodeVerifier(Verifier):
         self._sandbox = Sandbox(judges=self.workers, limits=self.limits)
 
     def check_reference(self, reference: str) -> str | None:
-        return _parsed(reference)[1] if isinstance(reference, str) else parse_reference_error(reference)
+        return parse_reference_error(reference)
 
     def verify(self, completion: str, reference: str) -> Verdict:
         verdict = self._verify(completion, reference)
@@ -235,6 +247,8 @@ class CodeVerifier(Verifier):
         if "infra" in res:
             return Verdict(None, "infra", res["infra"][:300])
         report = res["report"]
+        if report and res["nonce_ok"] and report.get("outcome") == "bad_test":
+            return Verdict(None, "bad_reference", str(report.get("error"))[:300])
         if (report and res["nonce_ok"] and report.get("outcome") == "completed" and not report.get("died")
                 and not res["died_first"]
                 and isinstance(report.get("returned"), int) and report["returned"] >= 1

@@ -134,17 +134,26 @@ def run_judge(test: str, entry_point: str, req_fd: int, rep_fd: int, report_fd: 
               max_reply: int) -> None:
     """Run ``check(<candidate entry_point>)`` and report the outcome (with the nonce) on `report_fd`.
 
-    Reported: ``completed`` (check returned), ``raised`` (it raised: an assertion or anything else), the number of
-    candidate calls made and answered, and whether the candidate died.
+    Reported: ``completed`` (check returned), ``raised`` (it raised: an assertion or anything else), ``bad_test``
+    (the test does not compile or defines no function ``check``: the reference's fault), the number of candidate
+    calls made and answered, and whether the candidate died.
     """
     channel = _Channel(req_fd, rep_fd, max_reply)
     outcome, error = "raised", ""
     try:
-        code = compile(test, "<test>", "exec")
-        namespace = {name: _remote(channel, name) for name in free_names(code)}
-        namespace.update({"__name__": "__test__", "__builtins__": builtins})
+        try:
+            code = compile(test, "<test>", "exec")
+        except (SyntaxError, ValueError):
+            outcome = "bad_test"
+            raise
+        stand_ins = {name: _remote(channel, name) for name in free_names(code)}
+        namespace = {**stand_ins, "__name__": "__test__", "__builtins__": builtins}
         exec(code, namespace)
-        namespace["check"](_remote(channel, entry_point))
+        check = namespace.get("check")
+        if not callable(check) or check is stand_ins.get("check"):
+            outcome = "bad_test"
+            raise TypeError("the test defines no function check(candidate)")
+        check(_remote(channel, entry_point))
         outcome = "completed"
     except BaseException as err:  # noqa: BLE001 - any way out of check other than returning is a failure
         error = f"{type(err).__name__}: {err}"[:500]
