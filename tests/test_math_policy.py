@@ -58,7 +58,8 @@ SAME = {
         ("5 > x > 2", "(2,5)"),
         ("0 < f(x) < 1", "(0,1)"), ("f(2) < f(1) < f(4)", "f(2)<f(1)<f(4)"), ("12:00", "12:00"), ("204_5", "204_{5}"),
         ("|x-1|", r"\left|x-1\right|"), (r"\cfrac{1}{3}", "1/3"), (r"\text{13}", "13"), ("-12;-11;-10", "-12,-11,-10"),
-        ("x**2", "x^2"), (r"\frac{\sqrt{3}}{3} \approx 0.577", r"\frac{1}{\sqrt3}"),
+        ("x**2", "x^2"), (r"x \in (2,12) \cup (12,102)", r"(2, 12) \cup (12, 102)"),
+        (r"\frac{\sqrt{3}}{3} \approx 0.577", r"\frac{1}{\sqrt3}"),
         (r"\frac{1}{3} \textbf{meters}", "1/3"),
         ("2x+4y-3=0", "y = -x/2 + 3/4"),
     ],
@@ -148,6 +149,9 @@ COMPLETIONS = [
     ("The answer is about 5.", "5", 0), ("The answer is: the probability is 1/2.", "1/2", 1),
     ("The answer is $3$, since 3 is prime.", "3", 0), ("The answer is $3$, since it is prime.", "3", 1),
     ("The answer is $3$, or maybe $4$.", "3", 0), ("The answer is $3$, or maybe $4$.", "4", 0),
+    # LaTeX written without delimiters is read whole, never as its last digit run
+    ("We get \\frac{10}{9}.", "9", 0), ("We get \\frac{10}{9}.", "10/9", 1), ("so it is \\sqrt{3}", "3", 0),
+    ("so it is 2^{10}", "10", 0), ("so it is 2^{10}", "1024", 1), ("we get x^2", "2", 0),
     # function values in text
     ("so the value is $f(3)$", "3f", 0), ("so the value is $f(3)$", "3", 0),
 ]

@@ -101,7 +101,7 @@ def _last_number_or_span(text: str) -> tuple[str | None, str]:
     candidates = [(s, e, c.strip(), "last math span") for c, s, e in spans[-2:]]
     hidden = sorted([(c, s, e) for c, s, e in spans] + [("", s, e) for s, e in broken], key=lambda x: x[1])
     numbers = [m for m in _NUMBER.finditer(text) if not _inside(m.start(), hidden)]
-    candidates += [(m.start(), m.end(), m.group(), "last number") for m in numbers[-2:]]
+    candidates += [(*_bare_latex(text, m), "last number") for m in numbers[-2:]]
     if not candidates:
         return None, "no answer found"
     candidates.sort(key=lambda c: c[1])
@@ -109,6 +109,22 @@ def _last_number_or_span(text: str) -> tuple[str | None, str]:
     if len(candidates) > 1 and _HEDGE.fullmatch(text[candidates[-2][1]:start]):
         return f"{candidates[-2][2]} or {answer}", "last values joined by 'or'/'and'"
     return answer, how
+
+
+def _bare_latex(text: str, m: re.Match) -> tuple[int, int, str]:
+    """A number that is part of LaTeX written without delimiters (``\\frac{10}{9}``, ``2^{10}``, ``\\sqrt{3}``,
+    ``x^2``) stands for its whole run of non-blank characters, parsed whole; any other number for itself."""
+    start, end = m.start(), m.end()
+    if text[start - 1:start] not in ("{", "^", "_") and text[end:end + 1] not in ("}", "^", "_") \
+            and not re.search(r"\\[A-Za-z]+\s*$", text[max(0, start - 20):start]):
+        return start, end, m.group()
+    lo, hi = start, end
+    while lo > 0 and not text[lo - 1].isspace() and start - lo < 200:
+        lo -= 1
+    while hi < len(text) and not text[hi].isspace() and hi - end < 200:
+        hi += 1
+    run = text[lo:hi].rstrip(".,;:!?")
+    return lo, lo + len(run), run
 
 
 _HEDGE = re.compile(r"[\s,]*\b(?:or|and)\s*", re.IGNORECASE)
@@ -210,7 +226,7 @@ _UNICODE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\
                           "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u2264": "\\le ", "\u2265": "\\ge ",
                           "\u2260": "\\ne ", "\u00a0": " ", "\u2009": " ", "\u202f": " "})
 
-# 1,000,000 is one number wherever it stands (a first group of 1-3 digits not starting with 0, then groups of three).
+# 1,000,000 is one number (a first group of 1-3 digits not starting with 0, then groups of three), outside brackets.
 _COMMA_THOUSANDS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])")
 _MATH_THOUSANDS = re.compile(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))")  # MATH's thousands separator: 10,\! 000
 _STRIP = [(re.compile(p), r) for p, r in [
@@ -259,7 +275,8 @@ def normalize(answer: str) -> str:
     """Remove layout-only LaTeX (spacing, \\left/\\right, $) and trailing \\text units; keep all meaning."""
     s = answer.translate(_UNICODE).strip()
     s = _LAYOUT.sub(_layout, _MATH_THOUSANDS.sub(",", s))
-    s = _COMMA_THOUSANDS.sub(lambda m: m.group().replace(",", ""), s)
+    if not re.search(r"[(\[{]", s):  # inside brackets a comma separates items: (12,102) is an interval
+        s = _COMMA_THOUSANDS.sub(lambda m: m.group().replace(",", ""), s)
     for pattern, repl in _STRIP:
         s = pattern.sub(repl, s)
     if "\\overline" in s:  # guarded: the pattern backtracks on long digit strings

@@ -108,12 +108,13 @@ class _Parser:
     def union(self):
         """An interval or set, or a union of them with \\cup: ("union", parts), compared as a multiset."""
         value = self.ratio()
-        if not self.at("cmd", "cup"):
-            return value
-        parts = [value]
+        return self._union_of(value) if self.at("cmd", "cup") else value
+
+    def _union_of(self, first):
+        parts = [first]
         while self.at("cmd", "cup"):
             self.take()
-            parts.append(self.ratio())
+            parts.append(self.sum())
         if not all(isinstance(p, tuple) and p[0] in ("seq", "set") for p in parts):
             raise ParseError("\\cup joins intervals or sets only")
         return ("union", parts)
@@ -140,6 +141,8 @@ class _Parser:
             return lhs
         self.take()
         rhs = self.sum()
+        if op == "in" and self.at("cmd", "cup"):  # x \in (a, b) \cup (c, d): the union is the right side
+            rhs = self._union_of(rhs)
         if self._rel_op():
             return self._chain(op, [lhs, rhs])
         return _relation(op, lhs, rhs)
