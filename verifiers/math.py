@@ -13,10 +13,12 @@ count like any other); else the last ``#### x`` line; else the last "answer is x
 sentence; a leading math span is taken whole when only a unit follows it, and a sentence that opens with words
 answers with its only value: "The largest $n$ is 34"); else the last complete math span (``$...$``, ``$$...$$``,
 ``\\(...\\)``, ``\\[...\\]``, parsed whole, so ``$\\frac{1}{3}$`` is 1/3 and never 3) or the last plain number
-outside spans, whichever ends later. A ``$`` before a digit followed by words before the next ``$`` is a currency
-sign, and inline spans do not cross a line break. A last value joined to the one before it by "or"/"and" ("3 or 4")
-is both values (a list). Only the last 20,000 characters are searched. A ``\\boxed{`` left open after the last
-complete box (output cut by the token limit) is ``no_answer``, and so is an empty box.
+outside spans, whichever ends later (a number inside LaTeX written without delimiters, ``\\frac{10}{9}`` or
+``2^{10}``, stands for its whole run of non-blank characters). A ``$`` before a digit followed by words, before
+the next ``$``, is a currency sign, and inline spans do not cross a line break. A last value joined to the one
+before it by "or"/"and" ("3 or 4") is both values (an unordered list). Only the last 20,000 characters are
+searched. A ``\\boxed{`` left open after the last complete box (output cut by the token limit) is ``no_answer``,
+and so is an empty box.
 
 Numbers written side by side are never a product: ``a b/c`` with ``1 <= a`` and ``0 < b < c`` (or
 ``a\\frac{b}{c}``) is the mixed number a + b/c (``4 4/9 == 40/9``); digit groups of three after a first group of one
