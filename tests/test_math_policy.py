@@ -152,6 +152,12 @@ COMPLETIONS = [
     # LaTeX written without delimiters is read whole, never as its last digit run
     ("We get \\frac{10}{9}.", "9", 0), ("We get \\frac{10}{9}.", "10/9", 1), ("so it is \\sqrt{3}", "3", 0),
     ("so it is 2^{10}", "10", 0), ("so it is 2^{10}", "1024", 1), ("we get x^2", "2", 0),
+    # <answer> tags: the content whole; words joined by "or" with a short stretch between them are a hedge
+    ("<think>hmm</think><answer>42</answer>", "42", 1), ("<think>3</think><answer>x = 3 or x = 4</answer>", "4", 0),
+    ("<answer>\\frac{1}{3}</answer>", "3", 0), ("<answer>(1, 2)</answer>", "2", 0),
+    ("<answer>(1, 2)</answer>", "(1,2)", 1),
+    ("<answer>The answer is 12</answer>", "12", 1), ("so x = 3 or x = 4", "4", 0), ("so x = 3 or x = 4", "3, 4", 1),
+    ("the sum of 2 and 3 is 5", "5", 1),
     # function values in text
     ("so the value is $f(3)$", "3f", 0), ("so the value is $f(3)$", "3", 0),
 ]

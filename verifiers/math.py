@@ -8,16 +8,16 @@ Policy (every decision below is pinned by a test in tests/test_math_verifier.py,
 tests/test_math_fuzz.py, and listed with an example in docs/math_policy.md; when in doubt the answer is 0, never 1,
 because a false reward is worse for RL than a missed one):
 
-Extraction. The final answer is the last complete ``\\boxed{...}`` (or ``\\fbox``; boxes inside ``<think>``
-count like any other); else the last ``#### x`` line; else the last "answer is x" / "Answer: x" (its first
-sentence; a leading math span is taken whole when only a unit follows it, and a sentence that opens with words
-answers with its only value: "The largest $n$ is 34"); else the last complete math span (``$...$``, ``$$...$$``,
-``\\(...\\)``, ``\\[...\\]``, parsed whole, so ``$\\frac{1}{3}$`` is 1/3 and never 3) or the last plain number
-outside spans, whichever ends later (a number inside LaTeX written without delimiters, ``\\frac{10}{9}`` or
-``2^{10}``, stands for its whole run of non-blank characters). A ``$`` before a digit followed by words, before
-the next ``$``, is a currency sign, and inline spans do not cross a line break. A last value joined to the one
-before it by "or"/"and" ("3 or 4") is both values (an unordered list). Only the last 20,000 characters are
-searched. A ``\\boxed{`` left open after the last complete box (output cut by the token limit) is ``no_answer``,
+Extraction. The final answer is the last complete ``\\boxed{...}`` (or ``\\fbox``; boxes inside ``<think>`` count
+like any other); else the content of the last ``<answer>...</answer>``; else the last ``#### x`` line; else the last
+"answer is x" / "Answer: x" (its first sentence; a leading math span is taken whole when only a unit follows it, and
+a sentence that opens with words answers with its only value: "The largest $n$ is 34"); else the last complete math
+span (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``, parsed whole, so ``$\\frac{1}{3}$`` is 1/3 and never 3)
+or the last plain number outside spans, whichever ends later (a number inside LaTeX written without delimiters,
+``\\frac{10}{9}`` or ``2^{10}``, stands for its whole run of non-blank characters). A ``$`` before a digit followed
+by words, before the next ``$``, is a currency sign, and inline spans do not cross a line break. A last value joined
+to the one before it by "or"/"and" ("3 or 4") is both values (an unordered list). Only the last 20,000 characters
+are searched. A ``\\boxed{`` left open after the last complete box (output cut by the token limit) is ``no_answer``,
 and so is an empty box.
 
 Numbers written side by side are never a product: ``a b/c`` with ``1 <= a`` and ``0 < b < c`` (or

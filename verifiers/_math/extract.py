@@ -1,11 +1,12 @@
 """Final-answer extraction and the in-process fast path of the `math` verifier (no sympy, bounded work).
 
-Extraction order (DESIGN "Math policy"): the last complete ``\\boxed{...}`` (or ``\\fbox{...}``); else the last
-``#### x`` line; else the last "answer is x" / "Answer: x"; else the last complete math span (``$...$``,
-``$$...$$``, ``\\(...\\)``, ``\\[...\\]``, its content taken whole) or the last plain number outside math spans,
-whichever ends later. A ``\\boxed{`` left open after the last complete box (a completion cut by the token limit)
-means the final answer is missing: no answer. A "plain number" is a run of digit groups separated by single spaces
-(``1 000``, ``4 4/9``, ``2 3``), so that juxtaposed numerals reach the grammar whole and are judged there.
+Extraction order (DESIGN "Math policy"): the last complete ``\\boxed{...}`` (or ``\\fbox{...}``); else the content
+of the last ``<answer>...</answer>``; else the last ``#### x`` line; else the last "answer is x" / "Answer: x";
+else the last complete math span (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``, its content taken whole)
+or the last plain number outside math spans, whichever ends later. A ``\\boxed{`` left open after the last
+complete box (a completion cut by the token limit) means the final answer is missing: no answer. A "plain number"
+is a run of digit groups separated by single spaces (``1 000``, ``4 4/9``, ``2 3``), so that juxtaposed numerals
+reach the grammar whole and are judged there.
 
 The fast path decides pairs whose both sides are plain numbers (integers of any length, decimals, ``a/b``,
 ``\\frac{a}{b}``, thousands separators, a trailing unit or percent or degree sign) with exact rational
@@ -21,6 +22,7 @@ __all__ = ["extract_answer", "reference_answer", "normalize", "plain_number", "M
 
 MAX_CHARS = 20_000  # only the tail of a completion is searched: the final answer is at its end
 _BOX_OR_BRACE = re.compile(r"\\(?:boxed|fbox)\s*\{|[{}]")
+_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _HASH = re.compile(r"####\s*([^\n]+)")
 _ANSWER_IS = re.compile(r"answer\s*(?:is\s*:?|:)\**", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)")
@@ -127,7 +129,7 @@ def _bare_latex(text: str, m: re.Match) -> tuple[int, int, str]:
     return lo, lo + len(run), run
 
 
-_HEDGE = re.compile(r"[\s,]*\b(?:or|and)\s*", re.IGNORECASE)
+_HEDGE = re.compile(r"[\s,]*\b(?:or|and)\b[^\d$\n]{0,15}", re.IGNORECASE)  # " or ", ", or x = "
 
 
 def _inside(pos: int, spans: list[tuple[str, int, int]]) -> bool:
@@ -190,6 +192,10 @@ def extract_answer(completion: str) -> tuple[str | None, str]:
         return None, "unclosed \\boxed"
     if box is not None:
         return box, "boxed"
+    tags = _ANSWER_TAG.findall(text)
+    if tags:  # <answer>...</answer>: its content is the answer, whole (or what its "answer is" says)
+        said = list(_ANSWER_IS.finditer(tags[-1]))
+        return (_said(tags[-1][said[-1].end():]) if said else tags[-1].strip()) or None, "<answer> tag"
     hashes = _HASH.findall(text)
     if hashes:
         return _said(hashes[-1]) if hashes[-1].lstrip().startswith(("$", "\\(")) else hashes[-1].strip(), "####"
