@@ -22,7 +22,6 @@ __all__ = ["extract_answer", "reference_answer", "normalize", "plain_number", "M
 
 MAX_CHARS = 20_000  # only the tail of a completion is searched: the final answer is at its end
 _BOX_OR_BRACE = re.compile(r"\\(?:boxed|fbox)\s*\{|[{}]")
-_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _HASH = re.compile(r"####\s*([^\n]+)")
 _ANSWER_IS = re.compile(r"answer\s*(?:is\s*:?|:)\**", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)")
@@ -184,6 +183,14 @@ def _in_words(sentence: str) -> str:
     return values[0].strip() if len(values) == 1 else sentence
 
 
+def _answer_tag(text: str) -> str | None:
+    """The content of the last complete ``<answer>...</answer>`` (linear time: two reverse searches)."""
+    lower = text.lower()
+    end = lower.rfind("</answer>")
+    start = lower.rfind("<answer>", 0, end) if end >= 0 else -1
+    return text[start + len("<answer>"):end] if start >= 0 else None
+
+
 def extract_answer(completion: str) -> tuple[str | None, str]:
     """(answer text or None, how it was found)."""
     text = completion[-MAX_CHARS:]
@@ -192,10 +199,10 @@ def extract_answer(completion: str) -> tuple[str | None, str]:
         return None, "unclosed \\boxed"
     if box is not None:
         return box, "boxed"
-    tags = _ANSWER_TAG.findall(text)
-    if tags:  # <answer>...</answer>: its content is the answer, whole (or what its "answer is" says)
-        said = list(_ANSWER_IS.finditer(tags[-1]))
-        return (_said(tags[-1][said[-1].end():]) if said else tags[-1].strip()) or None, "<answer> tag"
+    tag = _answer_tag(text)
+    if tag is not None:  # <answer>...</answer>: its content is the answer, whole (or what its "answer is" says)
+        said = list(_ANSWER_IS.finditer(tag))
+        return (_said(tag[said[-1].end():]) if said else tag.strip()) or None, "<answer> tag"
     hashes = _HASH.findall(text)
     if hashes:
         return _said(hashes[-1]) if hashes[-1].lstrip().startswith(("$", "\\(")) else hashes[-1].strip(), "####"
