@@ -108,7 +108,7 @@ def _colors(plt, n: int) -> list:
     return [cmap(0.05 + 0.8 * i / max(n - 1, 1)) for i in range(n)]
 
 
-def _panel_grid(plt, n: int, height: float = 5.4, width: float = 6.4):
+def _panel_grid(plt, n: int, height: float = 6.0, width: float = 6.4):
     cols = min(n, 2)
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), dpi=110, squeeze=False)
@@ -211,7 +211,7 @@ def _accuracy_panel(ax, groups, labels, colors, bench: str, fits: list[dict], sh
     ax.set_ylabel("accuracy")
     ax.set_title(bench, fontsize=10)
     ax.grid(True, which="major", alpha=0.25)
-    ax.legend(fontsize=7, loc="upper left", ncol=2, framealpha=0.85)
+    ax.legend(fontsize=7, loc="best", ncol=2, framealpha=0.85)
     return verdict
 
 
@@ -311,7 +311,7 @@ def _test_time_figure(run_dirs: list[Path], out: Path) -> Path | None:
         ax.set_ylabel("pass@k (solid), maj@k (dashed)")
         ax.set_title(bench, fontsize=10)
         ax.grid(True, which="major", alpha=0.25)
-        ax.legend(fontsize=7, loc="lower right", framealpha=0.85)
+        ax.legend(fontsize=7, loc="best", framealpha=0.85)
     fig.suptitle("Test-time compute: base model vs RL checkpoints (base ahead at large k = RL narrowed coverage)",
                  fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
