@@ -180,10 +180,11 @@ def _test_time(args, cfg, run) -> int:
             t0 = time.perf_counter()
             result = evaluate(model, tokenizer, bench.rows, bench.verifier, bench.settings, bench.subset_field,
                               sampler=sampler)
+            seconds = round(time.perf_counter() - t0, 3)
             rows = [{"checkpoint": label, "step": step, "compute_flops": compute, "benchmark": bench.name, "k": k,
                      "pass@k": result.pass_at(k), "maj@k": result.maj_at(k), "n": len(result.counts),
                      "samples_per_problem": args.samples, "eval_flops": result.eval_flops,
-                     "eval_seconds": round(time.perf_counter() - t0, 3), "tokens_sampled": result.tokens_sampled,
+                     "eval_seconds": seconds, "tokens_sampled": result.tokens_sampled,
                      "time": time.time()} for k in ks]
             run.append(TEST_TIME, rows)
             if args.output:
