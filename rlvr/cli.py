@@ -9,6 +9,7 @@ their input) are printed as one line and exit with status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
@@ -65,13 +66,41 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Writing model shards" bar per checkpoint
     try:
         return int(module.run(args) or 0)
+    except BrokenPipeError:  # `rlvr sweep X --list | head -1`: the reader has gone; end quietly, as Unix tools do
+        _silence_stdout()
+        return 0
     except (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as err:
         # User-fixable input problems: one clear line, no traceback. Internal bugs (other types) still raise.
         print(f"rlvr {name}: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # disk full, read-only folder, no permission, a model folder that cannot be loaded
+        print(f"rlvr {name}: error: {_os_message(err)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"rlvr {name}: interrupted", file=sys.stderr)
         return 130
+
+
+_OS_FIXES = {errno.ENOSPC: "free some space (the run folder is intact: re-run the same command to resume)",
+             errno.EDQUOT: "free some space or raise the quota (re-run the same command to resume)",
+             errno.EROFS: "the folder is read-only: choose a writable output_dir / --output",
+             errno.EACCES: "no permission: choose a folder you can write, or fix its permissions",
+             errno.EPERM: "not permitted: choose a folder you can write, or fix its permissions"}
+
+
+def _os_message(err: OSError) -> str:
+    where = f" ({err.filename})" if err.filename else ""
+    fix = _OS_FIXES.get(err.errno)
+    return f"{err.strerror or err}{where}; {fix}" if fix else f"{err}{where}"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise BrokenPipeError again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -156,6 +156,9 @@ class ExperimentConfig:
             (self.reward_workers >= 1, "reward_workers", "use 1 or more"),
             (self.save_steps >= 1 and self.save_total_limit >= 1, "save_steps", "use positive numbers"),
             (self.heldout_size >= 1, "heldout_size", "use a positive size"),
+            (self.task != "dataset" or bool(self.model_name_or_path), "model_name_or_path",
+             "task 'dataset' needs a base model: set model_name_or_path to a local Hugging Face model folder (or a "
+             "hub name); the tiny local model is pretrained only on procedural tasks"),
             ("{question}" in self.prompt_template, "prompt_template", "must contain '{question}'"),
         ]
         for ok, key, fix in checks:

@@ -98,8 +98,8 @@ def _batch(task, cfg: ExperimentConfig, rng: random.Random, vocab: dict[str, int
         p = [bos] + [vocab.get(ch, unk) for ch in prompt]
         c = [vocab.get(ch, unk) for ch in completion] + [eos]
         if len(p) + len(c) > MAX_POSITIONS:
-            raise ValueError(f"a pretraining example has {len(p) + len(c)} tokens, more than the tiny model's "
-                             f"{MAX_POSITIONS} positions; shorten prompt_template")
+            raise UserError(f"task {cfg.task!r}: a pretraining example has {len(p) + len(c)} tokens, more than the "
+                            f"tiny model's {MAX_POSITIONS} positions; shorten prompt_template or the task's questions")
         ids[i, :len(p) + len(c)] = torch.tensor(p + c)
         attn[i, :len(p) + len(c)] = 1
         labels[i, len(p):len(p) + len(c)] = torch.tensor(c)
@@ -190,7 +190,12 @@ def ensure_base_model(cfg: ExperimentConfig) -> Path | str:
     pretrains, the others wait and then reuse its folder.
     """
     if cfg.model_name_or_path:
-        return cfg.model_name_or_path
+        name = cfg.model_name_or_path
+        looks_local = name.startswith(("/", ".", "~")) or Path(name).exists()
+        if looks_local and not (Path(name).expanduser() / "config.json").is_file():
+            raise UserError(f"model_name_or_path {name!r} is not a Hugging Face model folder (no config.json there); "
+                            "give a folder saved with save_pretrained, or a hub name when the hub is reachable")
+        return str(Path(name).expanduser()) if looks_local else name
     final = model_cache_dir(cfg)
     if (final / MARKER).is_file():
         logger.info("reusing the cached base model %s (same pretraining settings)", final)

@@ -36,7 +36,8 @@ def gsm8k_rows(n):
 
 
 def data_cfg(path, **kw):
-    return ExperimentConfig(**{"task": "dataset", "dataset_path": path, "heldout_size": 4, "eval_problems": 4, **kw})
+    return ExperimentConfig(**{"task": "dataset", "dataset_path": path, "heldout_size": 4, "eval_problems": 4,
+                               "model_name_or_path": "unused-here", **kw})
 
 
 # --- procedural task ------------------------------------------------------------------------------------------
@@ -105,12 +106,13 @@ BAD = [
     ([{"q": "1+1", "answer": "2"}] * 8, {}, ["no column(s) ['question']", "question_column"]),
     ([{"question": "1+1", "a": "2"}] * 8, {}, ["no column(s) ['answer']", "answer_column"]),
     ([{"question": f"q{i}", "answer": "two" if i in (1, 6) else str(i)} for i in range(8)], {},
-     ["1 of 4 training references", "row 1: 'two' (not an integer)", "Fix or drop"]),  # row 6 is held out
+     ["1 of 4 training references", "row 2: 'two' (not an integer)", "Fix or drop"]),  # 1-based; row 7 held out
     ([{"question": f"q{i}", "answer": "seven" if i == 7 else str(i)} for i in range(8)], {},
-     ["1 of 4 held-out references", "row 3: 'seven'"]),
+     ["1 of 4 held-out references", "row 4: 'seven'"]),
     ([{"question": f"q{i}", "answer": "no marker" if i == 2 else f"#### {i}"} for i in range(8)],
-     {"answer_regex": r"####\s*(.+)$"}, ["1 of 8 rows", "row 2: 'no marker'", "found no reference"]),
-    ([{"question": "" if i == 0 else f"q{i}", "answer": str(i)} for i in range(8)], {}, ["row 0", "empty 'question'"]),
+     {"answer_regex": r"####\s*(.+)$"}, ["1 of 8 rows", "row 3: 'no marker'", "found no reference"]),
+    ([{"question": "" if i == 0 else f"q{i}", "answer": str(i)} for i in range(8)], {},
+     ["row 1:", "empty 'question'"]),
     ([{"question": f"q{i}", "answer": str(i)} for i in range(4)], {}, ["not more than heldout_size=4"]),
     ([{"question": f"q{i}", "answer": str(i)} for i in range(8)], {"eval_problems": 4, "heldout_size": 4,
                                                                    "dataset_eval_split": "test"},
@@ -131,7 +133,7 @@ def test_only_the_first_bad_rows_are_quoted(tmp_path):
     path = write_jsonl(tmp_path / "bad.jsonl", [{"question": "q", "answer": "x"}] * 30)
     with pytest.raises(UserError, match=r"26 of 26 training references .*first 5 shown") as info:
         build_datasets(data_cfg(path), IntVerifier())
-    assert "row 4:" in str(info.value) and "row 5:" not in str(info.value)
+    assert "row 5:" in str(info.value) and "row 6:" not in str(info.value)  # rows are numbered from 1
 
 
 @pytest.mark.parametrize("content, part", [("", "is empty"), ('{"question": "a", "answer": "1"}\n{oops\n',
@@ -154,8 +156,46 @@ def test_max_prompt_length_is_checked_with_a_tokenizer(tmp_path):
     path = write_jsonl(tmp_path / "long.jsonl", rows)
     cfg = data_cfg(path, max_prompt_length=10)
     build_datasets(cfg, IntVerifier())  # no tokenizer: no length check
-    with pytest.raises(UserError, match=r"row 3: 'a much longer question' \(23 tokens\)"):
+    with pytest.raises(UserError, match=r"row 4: 'a much longer question' \(23 tokens\)"):
         build_datasets(cfg, IntVerifier(), tokenizer=build_char_tokenizer())
+
+
+class CountingTokenizer:
+    """Wraps a tokenizer and records the longest text it was asked to tokenize."""
+
+    def __init__(self, inner):
+        self.inner, self.longest = inner, 0
+
+    def __call__(self, texts, **kw):
+        self.longest = max([self.longest, *map(len, texts)])
+        return self.inner(texts, **kw)
+
+
+def test_a_huge_prompt_is_refused_from_its_length_without_tokenizing_it(tmp_path):
+    # A 10 MB question once used up the machine's memory; it must be refused before the tokenizer sees it, against
+    # the default limit derived from the model's positions (128 - max_completion_length 8 = 120 tokens).
+    rows = [{"question": "1+1", "answer": "2"}] * 7 + [{"question": "9" * 10_000_000, "answer": "3"}]
+    path = write_jsonl(tmp_path / "huge.jsonl", rows)
+    tok = CountingTokenizer(build_char_tokenizer())
+    with pytest.raises(UserError, match=r"limit of 120 tokens.*row 4: .*10,000,000 characters"):
+        build_datasets(data_cfg(path), IntVerifier(), tokenizer=tok, max_positions=128)
+    assert tok.longest < 1000
+
+
+@pytest.mark.parametrize("max_prompt_length, positions, limit", [(None, 128, 120), (50, 128, 50), (500, 128, 120),
+                                                                   (None, None, None), (40, None, 40)])
+def test_prompt_limit_is_the_tighter_of_the_setting_and_the_positions(max_prompt_length, positions, limit):
+    from rlvr.data import prompt_limit
+
+    cfg = ExperimentConfig(max_prompt_length=max_prompt_length, max_completion_length=8)
+    assert prompt_limit(cfg, positions) == limit
+
+
+def test_non_utf8_data_names_the_file_and_line(tmp_path):
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b'{"question": "a", "answer": "1"}\n{"question": "caf\xe9", "answer": "2"}\n')
+    with pytest.raises(UserError, match=r"latin1.jsonl: line 2 is not UTF-8.*re-encode"):
+        build_datasets(data_cfg(str(path)), IntVerifier())
 
 
 # --- the real math verifier on GSM8K-style references ------------------------------------------------------------
@@ -171,3 +211,8 @@ def test_math_verifier_rejects_unparseable_references(tmp_path):
             build_datasets(data_cfg(path, answer_regex=r"####\s*(.+)$"), verifier)
     finally:
         verifier.close()
+
+
+def test_a_dataset_task_without_a_base_model_is_refused_at_config_time():
+    with pytest.raises(UserError, match="task 'dataset' needs a base model: set model_name_or_path"):
+        ExperimentConfig(task="dataset", dataset_path="data.jsonl")
