@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from rlvr.errors import UserError
 from verifiers.options import OptionError, build_options, option
@@ -173,9 +174,10 @@ def _task_rows(cfg, spec: BenchmarkSpec) -> tuple[list[dict], object]:
 def _dataset_rows(cfg, spec: BenchmarkSpec) -> list[dict]:
     from rlvr.data import load_rows
 
-    sub = dataclasses.replace(cfg, task="dataset", task_options={}, dataset_path=spec.dataset_path,
-                              dataset_config=spec.dataset_config, question_column=spec.question_column,
-                              answer_column=spec.answer_column, answer_regex=spec.answer_regex, eval_benchmarks=[])
+    # the keys `load_rows` reads; not a config (a dataset-task config has checks of its own, e.g. its base model)
+    sub = SimpleNamespace(task="dataset", dataset_path=spec.dataset_path, dataset_config=spec.dataset_config,
+                          question_column=spec.question_column, answer_column=spec.answer_column,
+                          answer_regex=spec.answer_regex)
     try:
         rows = load_rows(sub, spec.split)
         if spec.subset_field:
