@@ -144,6 +144,8 @@ def unprivileged_copy(dest: str, tests: list[str]) -> dict[str, str]:
                         ignore=shutil.ignore_patterns("__pycache__"))
     for name in ["_sandbox_helpers.py", *tests]:
         shutil.copy(os.path.join(REPO, "tests", name), os.path.join(repo, "tests", name))
+    shutil.copytree(os.path.join(REPO, "bench"), os.path.join(repo, "bench"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
     with open(os.path.join(repo, "pytest.ini"), "w") as fh:
         fh.write("[pytest]\nmarkers =\n    slow: long tests\n    gpu: needs a CUDA device\n"
                  "addopts = -m 'not slow and not gpu' -p no:cacheprovider\n")

@@ -433,13 +433,13 @@ def test_the_task_limit_counts_each_run_alone():
         assert_nothing_survived(v)
 
 
-_AS_NOBODY_TESTS = ["test_sandbox.py", "test_code_verifier.py", "test_humaneval.py"]
+_AS_NOBODY_TESTS = ["test_sandbox.py", "test_code_verifier.py", "test_humaneval.py", "test_code_soak.py"]
 
 
 @pytest.mark.skipif(unprivileged_skip_reason() is not None, reason=str(unprivileged_skip_reason()))
 def test_suite_as_an_unprivileged_user():
     """Item 1 of issue 15: as uid 65534 with the system interpreter, the same attack table, network, judge and
-    verifier tests pass in userns mode (HumanEval's canonical solutions included), and none is skipped."""
+    verifier tests pass in userns mode (HumanEval's canonical solutions and the soak included), none skipped."""
     import tempfile
 
     dest = tempfile.mkdtemp(prefix="rlvr-nobody-", dir="/tmp")
