@@ -62,6 +62,10 @@ class LogSpacedEvaluator(TrainerCallback):
         return log_bucket(flops, reference, self.ppd) > log_bucket(last, reference, self.ppd)
 
     def _run(self, bench, step: int, flops: float, model, tokenizer) -> dict:
+        if not self.is_main:  # only rank 0 evaluates and writes; the other ranks keep the same schedule state
+            row = {"step": step, "compute_flops": flops, "benchmark": bench.name}
+            self.rows.append(row)
+            return row
         result = self.evaluate_fn(bench, model, tokenizer)
         row = result.row(step=step, compute_flops=flops, benchmark=bench.name, ks=bench.ks)
         self.run.append(EVALS, row)
@@ -97,15 +101,17 @@ class LogSpacedEvaluator(TrainerCallback):
                 "benchmarks": per, "eval_seconds_this_attempt": round(seconds, 1),
                 "eval_fraction_of_run_time": round(seconds / total, 4) if total > 0 else None}
 
+    # Every rank takes the same decisions (the compute in the logs is the same on every rank): a checkpoint save is a
+    # collective operation, so a save decided on rank 0 alone crashes gloo (and would hang NCCL).
     def on_train_begin(self, args, state, control, model=None, processing_class=None, **kwargs):
-        if not self.is_main or state.global_step != 0:
+        if state.global_step != 0:
             return
         for bench in self.benchmarks:
             if not any(r["compute_flops"] == 0 for r in self._rows(bench.name)):
                 self._run(bench, 0, 0.0, model, processing_class)
 
     def on_log(self, args, state, control, logs=None, model=None, processing_class=None, **kwargs):
-        if not self.is_main or not logs or "compute/flops" not in logs:
+        if not logs or "compute/flops" not in logs:
             return
         step, flops = state.global_step, float(logs["compute/flops"])
         ran = False

@@ -97,6 +97,10 @@ class RunRecorder(TrainerCallback):
             self.bar.refresh()
 
     def on_train_end(self, args, state, control, **kwargs):
+        self.close()
+
+    def close(self) -> None:
+        """Close the progress bar (also when training stops on an exception, so the error is the last line)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None

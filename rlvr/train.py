@@ -24,6 +24,7 @@ from rlvr.errors import UserError
 from rlvr.guards import Diverged, DivergenceGuard, resume_point, verifier_totals
 from rlvr.preemption import GracefulStop
 from rlvr.runfolder import EVENTS, METRICS, RunFolder
+from rlvr.tracker import RunRecorder
 
 __all__ = ["train", "grpo_args", "Preempted"]
 
@@ -63,6 +64,9 @@ def grpo_args(cfg: ExperimentConfig, output_dir: Path):
         scale_rewards=cfg.scale_rewards, num_iterations=cfg.num_iterations, epsilon=cfg.epsilon,
         mask_truncated_completions=cfg.mask_truncated_completions,
         use_vllm=cfg.use_vllm, vllm_mode=cfg.vllm_mode, bf16=cfg.bf16,
+        # Without CUDA, say so: accelerate only joins processes started by torchrun into one gloo group (MULTI_CPU)
+        # when told it is on the CPU; otherwise every process silently trains alone and writes every row.
+        use_cpu=not _has_cuda(),
         **({"gradient_checkpointing": True} if cfg.gradient_checkpointing else {}),  # deprecated name; only if used
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=cfg.save_total_limit,
         report_to=[] if cfg.report_to == "none" else [cfg.report_to],
@@ -107,12 +111,22 @@ def _fit(cfg: ExperimentConfig, run: RunFolder, trainer, resume_from) -> None:
     trainer.add_callback(stop)
     try:
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    except RuntimeError as err:  # NaN logits met in sampling before any logged value showed them
+        if "probability tensor contains" not in str(err):
+            raise
+        diverged = Diverged(trainer.state.global_step + 1, "logits", "nan or inf")
+        if _is_main():
+            run.append(EVENTS, {"event": "diverged", "step": diverged.step, "key": "logits", "value": "nan"})
+        raise UserError(str(diverged)) from None
     except Diverged as err:
         if _is_main():
             run.append(EVENTS, {"event": "diverged", "step": err.step, "key": err.key, "value": str(err.value)})
         raise UserError(str(err)) from None
     finally:
         stop.uninstall()
+        for cb in trainer.callback_handler.callbacks:
+            if isinstance(cb, RunRecorder):
+                cb.close()
     if stop.received is not None:
         if _is_main():
             run.append(EVENTS, {"event": "preempted", "step": trainer.state.global_step, "signal": stop.received})
@@ -156,7 +170,7 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     from rlvr.data import build_datasets
     from rlvr.pretrain import ensure_base_model
     from rlvr.reward import VerifierReward
-    from rlvr.tracker import RunRecorder, SampleWriter
+    from rlvr.tracker import SampleWriter
 
     hf_logging.disable_progress_bar()  # no "Writing model shards" bar at every checkpoint; ours is the only bar
     torch.manual_seed(cfg.seed)
@@ -168,6 +182,7 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     positions = getattr(AutoConfig.from_pretrained(model_path), "max_position_embeddings", None)
     train_ds, heldout_ds = build_datasets(cfg, verifier, tokenizer, positions)  # fail fast, before loading weights
     model = AutoModelForCausalLM.from_pretrained(model_path)
+    _quiet_tied_weights(model)
     args = grpo_args(cfg, run.checkpoints)
     if getattr(verifier, "limits", None) is not None and _is_main():  # after RLVR_CODE_* environment overrides
         run.note_env("verifier_limits", dataclasses.asdict(verifier.limits))
@@ -196,6 +211,35 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     for cb in (recorder, DivergenceGuard(), evaluator, CompletionMarker(ledger)):
         handler.add_callback(cb)
     return trainer, ledger, reward_fn, recorder, evaluator
+
+
+class _TiedWeightsFilter(logging.Filter):
+    """Drops transformers' resume warning that the checkpoint lacks the output projection when that projection is
+    tied to the input embeddings: it is not saved because it is the same tensor, and loading restores it."""
+
+    def __init__(self, tied: set[str]):
+        super().__init__()
+        self.tied = tied
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        prefix = "There were missing keys in the checkpoint model loaded: "
+        if not msg.startswith(prefix):
+            return True
+        try:
+            import ast
+
+            missing = set(ast.literal_eval(msg[len(prefix):].rstrip(".")))
+        except (ValueError, SyntaxError):
+            return True
+        return not missing <= self.tied
+
+
+def _quiet_tied_weights(model) -> None:
+    if getattr(model.config, "tie_word_embeddings", False):
+        tied = {f"{name}.weight" for name, module in model.named_modules()
+                if module is model.get_output_embeddings()}
+        logging.getLogger("transformers.trainer").addFilter(_TiedWeightsFilter(tied))
 
 
 def _summary(cfg, run, step, ledger, recorder, evaluator, seconds) -> dict:

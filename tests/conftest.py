@@ -1,9 +1,28 @@
-"""Shared fixtures: tiny models built locally (no hub)."""
+"""Shared fixtures and helpers: tiny models built locally (no hub), the `rlvr` command line, the smoke config."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
+
+REPO = Path(__file__).resolve().parent.parent
+SMOKE = REPO / "configs" / "smoke.yaml"
+RLVR = [sys.executable, "-m", "rlvr.cli"]
+
+
+def run_rlvr(*args, timeout: float = 300, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    """Run `rlvr ARGS...` in a fresh process (as a user would), capturing text output."""
+    return subprocess.run([*RLVR, *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                          env={**os.environ, **(env or {})}, **kw)
+
+
+def start_rlvr(*args, env: dict | None = None) -> subprocess.Popen:
+    """Start `rlvr ARGS...` in the background (stdout and stderr merged, as text)."""
+    return subprocess.Popen([*RLVR, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=REPO, env={**os.environ, **(env or {})})
 
 
 def save_tiny_hf_model(folder: Path) -> None:
