@@ -25,7 +25,7 @@ from pathlib import Path
 from transformers import TrainerCallback
 
 __all__ = ["MARKER", "CompletionMarker", "newest_complete", "remove_incomplete", "checkpoint_step",
-           "check_checkpoint", "newest_intact"]
+           "check_checkpoint", "check_model_folder", "newest_intact"]
 
 MARKER = "COMPLETE"
 _CKPT = re.compile(r"^checkpoint-(\d+)$")
@@ -81,6 +81,31 @@ def _check_json(path: Path) -> str | None:
         json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError, OSError):
         return f"{path.name} is not readable JSON"
+    return None
+
+
+def check_model_folder(path: str | Path) -> str | None:
+    """None when `path` holds a whole Hugging Face model (config.json and readable weights), else the reason."""
+    path = Path(path)
+    if not (path / "config.json").is_file():
+        return "no config.json (not a model folder saved with save_pretrained)"
+    if (why := _check_json(path / "config.json")) is not None:
+        return why
+    index = path / "model.safetensors.index.json"
+    if index.is_file():
+        if (why := _check_json(index)) is not None:
+            return why
+        weights = [path / n for n in sorted(set(json.loads(index.read_text())["weight_map"].values()))]
+    else:
+        weights = [p for p in (path / "model.safetensors", path / "pytorch_model.bin") if p.is_file()]
+    if not weights:
+        return "no model weights (model.safetensors)"
+    for file in weights:
+        if not file.is_file():
+            return f"{file.name} is missing"
+        why = _check_safetensors(file) if file.suffix == ".safetensors" else _check_zip(file)
+        if why is not None:
+            return why
     return None
 
 

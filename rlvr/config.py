@@ -297,9 +297,17 @@ def parse_overrides(overrides: list[str]) -> dict:
 def load_config(path: str | Path, overrides: list[str] | None = None) -> tuple[ExperimentConfig, dict]:
     """Load a YAML config and apply `--key value` overrides. Returns (config, the overrides as a dict)."""
     path = Path(path)
+    if path.is_dir():
+        hint = " (a run folder: its config.yaml is inside)" if (path / "config.yaml").is_file() else ""
+        raise UserError(f"{str(path)!r} is a folder, not a config file{hint}; pass a YAML file such as "
+                        "configs/demo.yaml")
     if not path.is_file():
         raise UserError(f"config file {str(path)!r} not found; pass a YAML file such as configs/demo.yaml")
-    values = load_yaml(path.read_text(), str(path)) or {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise UserError(f"config file {str(path)!r} is not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    values = load_yaml(text, str(path)) or {}
     if not isinstance(values, dict):
         raise UserError(f"{path} must be a mapping of key: value")
     for key in values:

@@ -32,6 +32,7 @@ import shutil
 import time
 from pathlib import Path
 
+from rlvr.checkpoints import check_model_folder
 from rlvr.config import PRETRAIN_KEYS, ExperimentConfig, config_hash
 from rlvr.errors import UserError
 
@@ -192,9 +193,9 @@ def ensure_base_model(cfg: ExperimentConfig) -> Path | str:
     if cfg.model_name_or_path:
         name = cfg.model_name_or_path
         looks_local = name.startswith(("/", ".", "~")) or Path(name).exists()
-        if looks_local and not (Path(name).expanduser() / "config.json").is_file():
-            raise UserError(f"model_name_or_path {name!r} is not a Hugging Face model folder (no config.json there); "
-                            "give a folder saved with save_pretrained, or a hub name when the hub is reachable")
+        if looks_local and (why := check_model_folder(Path(name).expanduser())) is not None:
+            raise UserError(f"model_name_or_path {name!r} is not a Hugging Face model folder: {why}. Give a "
+                            "folder saved with save_pretrained, or a hub name when the hub is reachable")
         return str(Path(name).expanduser()) if looks_local else name
     final = model_cache_dir(cfg)
     if (final / MARKER).is_file():
