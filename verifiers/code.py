@@ -255,8 +255,11 @@ class CodeVerifier(Verifier):
                 and not res["timed_out"] and not res["output_limit"]):
             return Verdict(1.0, "passed", f"check() completed, {report['returned']} calls")
         label = _failure_label(res, (report or {}).get("error", ""))
-        if report is None and not (res["died_first"] or res["timed_out"] or res["output_limit"]):
-            # The candidate was alive when the judge ended without a report: the judge failed, not the candidate.
+        if report is None and not (res["timed_out"] or res["output_limit"]) and (res["report_closed"]
+                                                                                 or not res["died_first"]):
+            # The judge closed its report pipe without a report (it died; the candidate, whose channel then closed,
+            # may have exited first), or ended while the candidate was alive: the judge failed, not the candidate.
+            # The candidate cannot close that pipe: a candidate that dies first makes the judge report `died`.
             return Verdict(None, "infra", "the judge process ended without a report")
         detail = ((report or {}).get("error") or res["stderr_tail"][-300:]
                   or f"check() did not complete (candidate exit status {res.get('exit')})")

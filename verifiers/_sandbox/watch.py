@@ -43,6 +43,7 @@ class Run:
         self.stdout, self.stderr_tail, self.total_out = bytearray(), b"", 0
         self.report = bytearray()
         self.exited = self.output_limit = self.timed_out = self.ended_by_itself = self.died_first = False
+        self.report_closed = False  # the judge closed the report pipe (after a report, or dying without one)
 
     # ------------------------------------------------------------------------------------------- phases
     def wait_ready(self) -> None:
@@ -76,6 +77,7 @@ class Run:
                 if fd == self.report_r:
                     data = os.read(fd, 1 << 16)
                     if not data:
+                        self.report_closed = True
                         return
                     self.report += data
                 elif fd in open_fds:
@@ -135,6 +137,7 @@ class Run:
         while select.select([self.report_r], [], [], 0)[0]:
             data = os.read(self.report_r, 1 << 16)
             if not data:
+                self.report_closed = True
                 return True
             self.report += data
         return False
@@ -157,6 +160,6 @@ class Run:
     def result(self) -> dict:
         return {"exit": self.exit_status, "died": self.ended_by_itself, "died_first": self.died_first,
                 "timed_out": self.timed_out,
-                "output_limit": self.output_limit,
+                "output_limit": self.output_limit, "report_closed": self.report_closed,
                 "stderr_tail": self.stderr_tail.decode("utf-8", errors="replace"),
                 "seconds": round(time.monotonic() - self.started, 4)}
