@@ -13,8 +13,10 @@ summary.json is written last.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -111,8 +113,10 @@ def _fit(cfg: ExperimentConfig, run: RunFolder, trainer, resume_from) -> None:
     trainer.add_callback(stop)
     try:
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    except RuntimeError as err:  # NaN logits met in sampling before any logged value showed them
-        if "probability tensor contains" not in str(err):
+    except (RuntimeError, OSError) as err:
+        if _disk_full(run.path, err):  # torch's zip writer reports a full disk as "unexpected pos": say it plainly
+            raise OSError(errno.ENOSPC, "No space left on device while writing the run", str(run.path)) from None
+        if "probability tensor contains" not in str(err):  # NaN logits met in sampling before any logged value
             raise
         diverged = Diverged(trainer.state.global_step + 1, "logits", "nan or inf")
         if _is_main():
@@ -211,6 +215,15 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     for cb in (recorder, DivergenceGuard(), evaluator, CompletionMarker(ledger)):
         handler.add_callback(cb)
     return trainer, ledger, reward_fn, recorder, evaluator
+
+
+def _disk_full(path: Path, err: Exception) -> bool:
+    if getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(err):
+        return True
+    try:
+        return shutil.disk_usage(path).free < 16 << 20
+    except OSError:
+        return False
 
 
 class _TiedWeightsFilter(logging.Filter):
