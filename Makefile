@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint clean-runs
+.PHONY: setup demo test lint
 
 setup: $(STAMP)
 
