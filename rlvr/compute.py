@@ -56,6 +56,15 @@ def flops_params(model) -> int:
     return int(n)
 
 
+FORWARD_FLOPS = 2.0  # per parameter per token: one multiply-add per weight
+TRAIN_FLOPS = 6.0  # per parameter per token: forward (2) + backward (4)
+
+
+def forward_flops(n_params: int, tokens: int) -> float:
+    """FLOPs of `tokens` forward tokens through `n_params` parameters (generation, evaluation, extra passes)."""
+    return FORWARD_FLOPS * n_params * tokens
+
+
 @dataclass(frozen=True)
 class FlopsPerToken:
     """FLOPs charged per token for each phase of a GRPO step (see module docstring)."""
@@ -67,8 +76,8 @@ class FlopsPerToken:
     @classmethod
     def for_grpo(cls, n_params: int, num_iterations: int, recompute_old_logps: bool, beta: float) -> FlopsPerToken:
         extra = int(recompute_old_logps) + int(beta > 0)
-        return cls(generate=2.0 * n_params, train=6.0 * n_params * num_iterations,
-                   extra_forward=2.0 * n_params * extra)
+        return cls(generate=FORWARD_FLOPS * n_params, train=TRAIN_FLOPS * n_params * num_iterations,
+                   extra_forward=FORWARD_FLOPS * n_params * extra)
 
     @property
     def total(self) -> float:

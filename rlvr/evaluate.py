@@ -27,7 +27,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from rlvr.compute import flops_params
+from rlvr.compute import flops_params, forward_flops
 from rlvr.passk import majority_at_k, mean_pass_at_k
 
 __all__ = ["EvalSettings", "EvalResult", "evaluate", "sample_completions", "sample_completions_vllm",
@@ -232,7 +232,7 @@ def evaluate(model, tokenizer, rows: list[dict], verifier, settings: EvalSetting
             samples.append({"prompt": row["prompt"], "reference": row["reference"], "completion": completions[i][0],
                             "reward": vs[0].reward, "status": vs[0].status})
     unscored = sum(1 for v in verdicts if v.reward is None)
-    eval_flops = 2.0 * flops_params(model) * tokens if model is not None else 0.0
+    eval_flops = forward_flops(flops_params(model), tokens) if model is not None else 0.0
     subsets = [subset_value(r, subset_field) for r in rows] if subset_field else None
     return EvalResult(counts, statuses, unscored, eval_flops, time.perf_counter() - t0, samples,
                       votes if answers is not None else None, subsets, sampled)

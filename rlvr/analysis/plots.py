@@ -326,7 +326,13 @@ def plot_runs(run_dirs: list[Path], out_dir: Path, families: bool = True) -> lis
 
     groups, labels, name = group_labels(group_runs(run_dirs))
     fits = [RunFolder(runs[0]).read_json(FIT) for runs in groups]
-    benches = sorted({b for runs in groups for b in load_points(runs)})
+    points = [load_points(runs) for runs in groups]
+    benches = sorted({b for per in points for b in per})
+    if not any(p.trained.any() for per in points for p in per.values()):
+        from rlvr.errors import UserError
+
+        raise UserError(f"nothing to plot in {', '.join(str(r) for r in run_dirs)}: only the base model was "
+                        "evaluated (no evaluation after an RL step yet); train first, e.g. rlvr train CONFIG")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [_accuracy_figure(groups, labels, name, benches, fits, out_dir / "accuracy_vs_compute.png",
                                 families and len(groups) == 1)]

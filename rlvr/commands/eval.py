@@ -95,6 +95,11 @@ def _resolve(args) -> tuple[object, object, str]:
     if not args.config:
         raise UserError(f"{args.target} is not a run folder; pass --config CONFIG.yaml to define the benchmark")
     cfg, _ = load_config(args.config)
+    from rlvr.checkpoints import check_model_folder
+
+    if (why := check_model_folder(target)) is not None:
+        raise UserError(f"{target} cannot be evaluated: {why}. Pass a run folder, a complete checkpoint, or a "
+                        "folder saved with save_pretrained")
     return cfg, None, str(target)
 
 
