@@ -3,11 +3,10 @@ backtest, ~95% interval coverage, and clear errors for too little data."""
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import run_rlvr
 
 from rlvr.analysis.families import Points, fit_loglinear, predict
 from rlvr.analysis.fit import fit_runs, load_points
@@ -101,8 +100,6 @@ def test_loglinear_fit_is_exact_on_noise_free_data():
     assert fit["slope_per_decade"] == pytest.approx(0.1) and fit["r2"] == pytest.approx(1.0)
 
 
-def rlvr(*args):
-    return subprocess.run([sys.executable, "-m", "rlvr.cli", *args], capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize("compute, message", [
@@ -112,14 +109,14 @@ def rlvr(*args):
 ])
 def test_too_little_data_exits_nonzero_without_traceback(tmp_path, compute, message):
     run = write_run(tmp_path / "r", np.full(len(compute), 0.5), compute=compute)
-    proc = rlvr("fit", str(run))
+    proc = run_rlvr("fit", str(run))
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_cli_writes_fit_json_with_design_fields(tmp_path):
     rng = np.random.default_rng(7)
     run = write_run(tmp_path / "r", noisy(loglinear_truth(COMPUTE), 1000, rng), base=0.15)
-    proc = rlvr("fit", str(run), "--draws", "100")
+    proc = run_rlvr("fit", str(run), "--draws", "100")
     assert proc.returncode == 0, proc.stderr
     entry = json.loads((run / "fit.json").read_text())["benchmarks"]["synth"]
     assert set(entry["loglinear"]) >= {"slope_per_decade", "ci95", "intercept", "r2"}
@@ -147,7 +144,7 @@ def test_resumed_runs_keep_the_last_attempt(tmp_path):
 
 def test_only_the_base_model_is_an_error(tmp_path):
     run = write_run(tmp_path / "r", [], compute=np.array([]), base=0.3)
-    proc = rlvr("fit", str(run))
+    proc = run_rlvr("fit", str(run))
     assert proc.returncode == 2 and "has 0 evaluation point" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -156,7 +153,7 @@ def test_a_benchmark_with_too_few_points_does_not_block_the_others(tmp_path):
     run = write_run(tmp_path / "r", noisy(loglinear_truth(COMPUTE), 1000, rng))
     with open(run / "evals.jsonl", "a") as fh:
         fh.write(json.dumps({"step": 1, "compute_flops": 1e10, "benchmark": "short", "pass@1": 0.3, "n": 50}) + "\n")
-    proc = rlvr("fit", str(run), "--draws", "40")
+    proc = run_rlvr("fit", str(run), "--draws", "40")
     assert proc.returncode == 2 and "[short]" in proc.stderr and "Traceback" not in proc.stderr
     benchmarks = json.loads((run / "fit.json").read_text())["benchmarks"]
     assert "error" in benchmarks["short"] and benchmarks["synth"]["best"]
@@ -167,7 +164,7 @@ def test_groups_split_by_config_and_pool_seeds(tmp_path):
     runs = [write_run(tmp_path / f"h{h}-s{s}", noisy(loglinear_truth(COMPUTE, b=slope), 1000, rng), seed=s,
                       hidden_size=h) for h, slope in ((64, 0.05), (128, 0.1)) for s in (0, 1)]
     out = tmp_path / "all.json"
-    proc = rlvr("fit", str(tmp_path), "--draws", "40", "--output", str(out))
+    proc = run_rlvr("fit", str(tmp_path), "--draws", "40", "--output", str(out))
     assert proc.returncode == 0, proc.stderr
     groups = json.loads(out.read_text())["groups"]
     assert len(groups) == 2 and all(len(g["runs"]) == 2 for g in groups)

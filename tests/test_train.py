@@ -4,21 +4,17 @@ of a different config, and the real-model path (local HF folder + local JSONL, a
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import REPO, SMOKE, start_rlvr
 
 from rlvr.config import load_config
 from rlvr.jsonl import read_jsonl
 
-REPO = Path(__file__).resolve().parent.parent
-SMOKE = REPO / "configs" / "smoke.yaml"
 REQUIRED_METRICS = ("step", "compute/flops", "compute/flops_generate", "compute/flops_train", "tokens/total",
                     "tokens/step", "time/wall", "reward", "run_id", "attempt")
 
@@ -73,10 +69,8 @@ def test_two_grpo_steps_change_parameters_and_count_flops(workdir):
     assert all(0 <= e["pass@1"] <= 1 and e["eval_flops"] > 0 for e in evals)
 
 
-def rlvr(*args: str, **kw) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "rlvr.cli", *args], cwd=REPO, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+def rlvr(*args: str):
+    return start_rlvr(*args, env={"PYTHONUNBUFFERED": "1"})
 
 
 def test_kill_9_then_same_command_resumes(workdir):

@@ -5,16 +5,11 @@ import subprocess
 import sys
 
 import pytest
-
-RLVR = [sys.executable, "-m", "rlvr.cli"]
-
-
-def rlvr(*args, stdin=None):
-    return subprocess.run([*RLVR, *args], capture_output=True, text=True, timeout=120, input=stdin)
+from conftest import run_rlvr
 
 
 def test_single_pair_prints_one_json_object():
-    proc = rlvr("verify", "--verifier", "math", "--completion", r"so \boxed{4}", "--reference", "4")
+    proc = run_rlvr("verify", "--verifier", "math", "--completion", r"so \boxed{4}", "--reference", "4")
     assert proc.returncode == 0
     assert json.loads(proc.stdout) == {"reward": 1.0, "status": "correct", "detail": ""}
 
@@ -28,7 +23,7 @@ def test_file_in_input_order_with_bad_lines(tmp_path):
              json.dumps({"completion": 5, "reference": "5"})]
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text("\n".join(lines) + "\n")
-    proc = rlvr("verify", "--verifier", "math", "--input", str(src), "--output", str(out), "--workers", "2")
+    proc = run_rlvr("verify", "--verifier", "math", "--input", str(src), "--output", str(out), "--workers", "2")
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(r["reward"], r["status"]) for r in rows] == [
@@ -38,8 +33,8 @@ def test_file_in_input_order_with_bad_lines(tmp_path):
 
 
 def test_stdin_to_stdout():
-    proc = rlvr("verify", "--verifier", "math", "--input", "-",
-                stdin=json.dumps({"completion": "46", "reference": "46"}) + "\n")
+    proc = run_rlvr("verify", "--verifier", "math", "--input", "-",
+                input=json.dumps({"completion": "46", "reference": "46"}) + "\n")
     assert proc.returncode == 0 and json.loads(proc.stdout)["reward"] == 1.0
 
 
@@ -53,7 +48,7 @@ def test_stdin_to_stdout():
 def test_usage_errors_exit_2_without_traceback(args, message):
     import re
 
-    proc = rlvr("verify", *args)
+    proc = run_rlvr("verify", *args)
     assert proc.returncode == 2 and re.search(message, proc.stderr) and "Traceback" not in proc.stderr
 
 
@@ -61,7 +56,7 @@ def test_garbage_bytes_and_a_huge_line_never_abort_the_file(tmp_path):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_bytes(b"\xff\xfe\x00garbage\n" + json.dumps({"completion": "x" * 1_000_000, "reference": "1"}).encode()
                     + b"\n" + json.dumps({"completion": "\x00\\boxed{3}", "reference": "3"}).encode() + b"\n")
-    proc = rlvr("verify", "--verifier", "math", "--input", str(src), "--output", str(out))
+    proc = run_rlvr("verify", "--verifier", "math", "--input", str(src), "--output", str(out))
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert [r["status"] for r in rows] == ["bad_input", "no_answer", "correct"]
@@ -142,7 +137,7 @@ def test_verifier_options_from_the_command_line(tmp_path, args, detail, status):
 def test_bad_verifier_options_are_one_line(args, message):
     import re
 
-    proc = rlvr("verify", "--verifier", "math", "--completion", "1", "--reference", "1", *args)
+    proc = run_rlvr("verify", "--verifier", "math", "--completion", "1", "--reference", "1", *args)
     assert proc.returncode == 2 and re.search(message, proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
@@ -150,7 +145,7 @@ def test_bad_verifier_options_are_one_line(args, message):
 def test_help_lists_every_verifiers_options_and_keeps_examples_on_their_lines():
     from verifiers import get_verifier_class, list_verifiers
 
-    proc = rlvr("verify", "--help")
+    proc = run_rlvr("verify", "--help")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert "    rlvr verify --verifier code --input pairs.jsonl --output verdicts.jsonl" in lines
@@ -164,5 +159,6 @@ def test_help_lists_every_verifiers_options_and_keeps_examples_on_their_lines():
 def test_unwritable_output_is_one_line(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"completion": "1", "reference": "1"}) + "\n")
-    proc = rlvr("verify", "--verifier", "math", "--input", str(src), "--output", str(tmp_path / "no" / "out.jsonl"))
+    proc = run_rlvr("verify", "--verifier", "math", "--input", str(src),
+                    "--output", str(tmp_path / "no" / "out.jsonl"))
     assert proc.returncode == 2 and "--output" in proc.stderr and "Traceback" not in proc.stderr
