@@ -352,6 +352,39 @@ def config_help() -> str:
     return "\n".join(lines)
 
 
+def config_reference() -> str:
+    """docs/configuration.md: every config key and every plugin option, generated from the dataclasses
+    (`python -m rlvr.config > docs/configuration.md`; a test fails when the file drifts)."""
+    from rlvr.tasks import get_task_class, list_tasks
+    from verifiers import get_verifier_class, list_verifiers
+
+    def cell(x) -> str:
+        return str(x).replace("|", "\\|").replace("\n", " ")
+
+    out = ["# Configuration keys", "", "Generated from `rlvr/config.py` and the plugins' option dataclasses by "
+           "`python -m rlvr.config > docs/configuration.md`; `rlvr train --help` prints the same.", "",
+           "| key | type | default | meaning |", "|---|---|---|---|"]
+    for f in dataclasses.fields(ExperimentConfig):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        out.append(f"| `{f.name}` | {cell(_type_name(_HINTS[f.name]))} | `{default!r}` | {cell(f.metadata['help'])} |")
+    for title, names, get in (("task_options", list_tasks(), get_task_class),
+                              ("verifier_options", list_verifiers(), get_verifier_class)):
+        for name in names:
+            cls = get(name).Options
+            hints = typing.get_type_hints(cls)
+            out += ["", f"## `{title}` of `{name}`", ""]
+            rows = dataclasses.fields(cls)
+            if not rows:
+                out.append("(no options)")
+                continue
+            out += ["| option | type | default | meaning |", "|---|---|---|---|"]
+            for f in rows:
+                default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+                out.append(f"| `{f.name}` | {cell(_type_name(hints[f.name]))} | `{default!r}` | "
+                           f"{cell(f.metadata.get('help', ''))} |")
+    return "\n".join(out) + "\n"
+
+
 def plugin_help() -> str:
     """Every task's and verifier's options with their help (for `rlvr train --help` and `rlvr verify --help`)."""
     from rlvr.tasks import get_task_class, list_tasks
@@ -365,3 +398,7 @@ def plugin_help() -> str:
     for name in list_verifiers():
         lines += [f"  {name}:", options_help(get_verifier_class(name).Options)]
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - writes docs/configuration.md
+    print(config_reference(), end="")

@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rlvr.config import config_help, load_config
+from rlvr.config import config_help, load_config, plugin_help
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = "config keys (all can be set in the YAML file or overridden here):\n" + config_help()
+    parser.epilog = ("config keys (all can be set in the YAML file or overridden here):\n" + config_help()
+                     + "\n\nplugin options (--task_options.KEY VALUE, --verifier_options.KEY VALUE):\n"
+                     + plugin_help())
     parser.add_argument("config", help="experiment YAML file, e.g. configs/demo.yaml")
     parser.add_argument("overrides", nargs=argparse.REMAINDER, help="--key value pairs overriding the YAML")
 
