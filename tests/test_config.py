@@ -96,3 +96,14 @@ def test_shipped_configs_load_and_set_grpo_knobs(path):
 
 def test_defaults_are_valid():
     assert config_from_dict({}).generation_batch_size == 32 * 8
+
+
+def test_the_configuration_reference_is_generated_from_the_dataclasses():
+    """docs/configuration.md must match the config and plugin option dataclasses (regenerate it if this fails:
+    `python -m rlvr.config > docs/configuration.md`)."""
+    from pathlib import Path
+
+    from rlvr.config import config_reference
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+    assert doc.read_text() == config_reference()
