@@ -59,8 +59,11 @@ class SweepPoint:
 
 
 def _cli_value(value) -> str:
+    """A config value as one command-line token that `parse_overrides` reads back to the same value."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
+        return json.dumps(value, separators=(", ", ": "))  # YAML flow: task_options presets, nested configs
     if isinstance(value, list):
         return ",".join(map(str, value))
     return "null" if value is None else str(value)

@@ -36,6 +36,23 @@ grid:
     assert len({sweep.run_dir(p) for p in sweep.points}) == 4
 
 
+def test_mapping_values_round_trip_through_the_command_line(tmp_path):
+    """A preset that sets task_options (nested mappings) must reach `rlvr train` as the same value."""
+    sweep = load_sweep(write(tmp_path, f"""
+base: {REPO}/configs/reasoning_gym.yaml
+grid:
+  condition:
+    - {{experiment: narrow, task_options: {{config: {{min_terms: 2, max_terms: 2, min_digits: 2, max_digits: 2}}}}}}
+    - {{experiment: broad, task_options: {{config: {{min_terms: 2, max_terms: 2, min_digits: 1, max_digits: 3}},
+        subset_field: num_digits}}}}
+"""))
+    narrow, broad = (sweep.config(p)[0] for p in sweep.points)
+    assert narrow.task_options["config"] == {"min_terms": 2, "max_terms": 2, "min_digits": 2, "max_digits": 2}
+    assert narrow.task_options["subset_field"] == "num_terms"  # the base config's other options are kept
+    assert broad.task_options["config"]["max_digits"] == 3 and broad.task_options["subset_field"] == "num_digits"
+    assert "--task_options '{" in sweep.command(sweep.points[0])
+
+
 @pytest.mark.parametrize("text, message", [
     ("base: {repo}/configs/smoke.yaml\ngrid: {{seeds: [0, 1]}}\n", "unknown config key 'seeds'.*'seed'"),
     ("base: {repo}/configs/smoke.yaml\ngrids: {{seed: [0]}}\n", "unknown sweep key"),

@@ -156,6 +156,9 @@ def fit_points(p, bench: str = "heldout", target: float = 0.9, draws: int = DRAW
         if family in boots:
             name = "ci95" if family == "loglinear" else f"{key}_ci95"
             result[family][name] = percentile_interval([b[key] for b in boots[family]])
+    if "sigmoid" in boots:  # take-off compute: the interval is taken in log10 C, where the draws spread evenly
+        ci = percentile_interval([math.log10(b["C_mid"]) for b in boots["sigmoid"] if b["C_mid"] > 0])
+        result["sigmoid"]["C_mid_ci95"] = None if ci is None else [10 ** ci[0], 10 ** ci[1]]
     curvature = result.pop("quadratic")
     result["backtest"] = backtest(p)
     scored = {f: v["mae"] for f, v in result["backtest"].items() if v.get("mae") is not None}
