@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -118,8 +119,23 @@ def _progress(job: _Running, max_steps: dict[int, int]) -> str:
                     continue
     except OSError:
         pass
-    done = "starting" if step is None else f"{step}/{max_steps[job.point.index]}"
-    return f"p{job.point.index} {done}"
+    if step is not None:
+        return f"p{job.point.index} {step}/{max_steps[job.point.index]}"
+    return f"p{job.point.index} {_pretraining(job.log) or 'starting'}"
+
+
+_PRETRAIN_BAR = re.compile(rb"pretrain:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
+
+
+def _pretraining(log: Path) -> str | None:
+    """'pretraining 371/1500' from the pretraining progress bar at the end of a point's log, if it is there."""
+    try:
+        with open(log, "rb") as fh:
+            fh.seek(max(0, fh.seek(0, 2) - 4096))
+            found = _PRETRAIN_BAR.findall(fh.read())
+    except OSError:
+        return None
+    return f"pretraining {int(found[-1][0])}/{int(found[-1][1])}" if found else None
 
 
 def run_parallel(sweep: Sweep, points: list[SweepPoint], jobs: int, out=None) -> list[tuple[int, int]]:

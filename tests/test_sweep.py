@@ -154,6 +154,20 @@ def test_combined_progress_shows_each_running_points_step(tmp_path, monkeypatch)
     assert "p0 3/4 | p1 3/4" in out.getvalue()
 
 
+@pytest.mark.parametrize("log, shown", [
+    (b"", "p0 starting"),
+    (b"INFO loading\npretrain:  24%|##4    | 371/1500 [03:58<13:26, 1.40step/s]\rpretrain:  25%|##5    | 372/1500 [",
+     "p0 pretraining 372/1500"),
+    (b"pretrain: 100%|##########| 1500/1500 [06:10<00:00, 4.05step/s]\nGRPO: 0%", "p0 pretraining 1500/1500"),
+])
+def test_progress_before_the_first_step_shows_pretraining(tmp_path, log, shown):
+    from rlvr.sweep import _progress, _Running
+
+    (tmp_path / "p.log").write_bytes(log)
+    job = _Running(SweepPoint(0, {}), tmp_path / "run", tmp_path / "p.log", proc=None)
+    assert _progress(job, {0: 8}) == shown
+
+
 def test_jobs_two_on_real_points_then_skip_complete(tmp_path):
     sweep = write(tmp_path, f"""
 base: {REPO}/configs/smoke.yaml
