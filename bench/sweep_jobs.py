@@ -2,11 +2,15 @@
 
     .venv/bin/python bench/sweep_jobs.py                                   # 4 seeds of configs/smoke.yaml, 16 steps
     .venv/bin/python bench/sweep_jobs.py --base configs/demo.yaml --seeds 2 --max_steps 32
+    .venv/bin/python bench/sweep_jobs.py --sweep configs/sweeps/difficulty_study.yaml --max_steps 32 \
+        --cache /tmp/study_cache                   # a study's own points, shortened; its cached base models
 
 Both sweeps run the same points into separate fresh output folders and share one model cache, which is filled
-first (pretraining is not part of either measurement). `--jobs 1` runs each point with the trainer's default
-threads; `--jobs 2` runs two at a time with one thread each. Prints both wall times and the ratio (jobs 1 / jobs 2;
-above 1 means --jobs 2 is faster). The order alternates with --order, since the machine's load may drift.
+first (pretraining is not part of either measurement): by `rlvr pretrain` for --base, or for --sweep by an untimed
+one-step pass over the sweep's points unless --cache names a cache that already holds their base models.
+`--jobs 1` runs each point with the trainer's default threads; `--jobs 2` runs two at a time with one thread each.
+Prints both wall times and the ratio (jobs 1 / jobs 2; above 1 means --jobs 2 is faster). The order alternates
+with --order, since the machine's load may drift.
 
 Measured 2026-12-03 on the shared 2-core machine (other engineers' jobs running; 4 seeds of smoke.yaml, 16 steps):
 --jobs 1 141.8 s, --jobs 2 83.6 s, ratio 1.70 (order 1-2); --jobs 2 61.3 s, --jobs 1 127.4 s, ratio 2.08 (2-1).
@@ -31,6 +35,22 @@ def sweep_file(folder: Path, base: Path, seeds: int, max_steps: int, out: str, c
     return path
 
 
+def study_sweep_file(folder: Path, sweep: Path, max_steps: int | None, out: str, cache: Path) -> Path:
+    """A copy of `sweep` (its base resolved) that writes into `folder/out` and uses `cache`."""
+    import yaml
+
+    spec = yaml.safe_load(sweep.read_text())
+    base = Path(spec["base"])
+    spec["base"] = str(base if base.is_absolute() else ((REPO / base) if (REPO / base).is_file()
+                                                         else sweep.parent / base).resolve())
+    spec["overrides"] = {**(spec.get("overrides") or {}), "output_dir": str(folder / out), "cache_dir": str(cache)}
+    if max_steps is not None:
+        spec["overrides"]["max_steps"] = max_steps
+    path = folder / f"sweep-{out}.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
 def timed_sweep(path: Path, jobs: int) -> float:
     t0 = time.time()
     done = subprocess.run([sys.executable, "-m", "rlvr.cli", "sweep", str(path), "--jobs", str(jobs)],
@@ -44,19 +64,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", default="configs/smoke.yaml")
     parser.add_argument("--seeds", type=int, default=4, help="points (seeds 0..N-1)")
-    parser.add_argument("--max_steps", type=int, default=16)
+    parser.add_argument("--sweep", help="time this sweep file's own points instead of --base x --seeds")
+    parser.add_argument("--cache", help="model cache that already holds the points' base models (with --sweep)")
+    parser.add_argument("--max_steps", type=int, default=None, help="GRPO steps per point (default 16; with "
+                                                                    "--sweep, the sweep's own)")
     parser.add_argument("--order", choices=["1-2", "2-1"], default="1-2", help="which sweep runs first")
     args = parser.parse_args()
-    base = (REPO / args.base).resolve()
     with tempfile.TemporaryDirectory(prefix="rlvr-bench-sweep-") as tmp:
         folder = Path(tmp)
-        cache = folder / "cache"
-        subprocess.run([sys.executable, "-m", "rlvr.cli", "pretrain", str(base), "--cache_dir", str(cache)],
-                       cwd=REPO, check=True, capture_output=True)
+        cache = Path(args.cache) if args.cache else folder / "cache"
+        if args.sweep:
+            sweep = (REPO / args.sweep).resolve()
+            make = lambda out, steps=args.max_steps: study_sweep_file(folder, sweep, steps, out, cache)  # noqa: E731
+            if not args.cache:
+                timed_sweep(make("warmup", 1), 2)
+            what = f"the points of {args.sweep}" + (f", {args.max_steps} steps each" if args.max_steps else "")
+        else:
+            base = (REPO / args.base).resolve()
+            steps = args.max_steps or 16
+            subprocess.run([sys.executable, "-m", "rlvr.cli", "pretrain", str(base), "--cache_dir", str(cache)],
+                           cwd=REPO, check=True, capture_output=True)
+            make = lambda out: sweep_file(folder, base, args.seeds, steps, out, cache)  # noqa: E731
+            what = f"{args.seeds} points of {steps} steps"
         times = {}
         for jobs in ([1, 2] if args.order == "1-2" else [2, 1]):
-            times[jobs] = timed_sweep(sweep_file(folder, base, args.seeds, args.max_steps, f"jobs{jobs}", cache), jobs)
-            print(f"--jobs {jobs}: {times[jobs]:.1f} s for {args.seeds} points of {args.max_steps} steps", flush=True)
+            times[jobs] = timed_sweep(make(f"jobs{jobs}"), jobs)
+            print(f"--jobs {jobs}: {times[jobs]:.1f} s for {what}", flush=True)
     print(f"ratio (jobs 1 / jobs 2): {times[1] / times[2]:.2f}")
 
 
