@@ -6,6 +6,8 @@ drawn binomially around the truth."""
 
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -138,3 +140,16 @@ def test_cli_errors_are_one_line(study, tmp_path, args, message):
     args = [a.format(root=root, out=tmp_path / "o", empty=tmp_path / "empty") for a in args]
     proc = run_rlvr("study", *args)
     assert proc.returncode != 0 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_study_never_imports_torch(study, tmp_path):
+    """`rlvr study` runs where the trainer cannot (a laptop with the run folders copied over)."""
+    root, _ = study
+    code = ("import sys; from pathlib import Path\n"
+            "from rlvr.analysis.study import study_runs; from rlvr.analysis.study_plots import plot_study\n"
+            f"runs = sorted(Path({str(root)!r}).iterdir())\n"
+            f"plot_study(study_runs(runs, draws=20), Path({str(tmp_path)!r}))\n"
+            "heavy = [m for m in ('torch', 'transformers', 'trl') if m in sys.modules]\n"
+            "assert not heavy, heavy")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]

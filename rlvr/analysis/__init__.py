@@ -6,4 +6,5 @@ verdict and the plots.
 - `bootstrap`: intervals from evaluation noise and from resampling seeds
 - `verdict`: one plain sentence on the log-linear claim per benchmark
 - `fit`: `rlvr fit` (fit.json); `plots`: `rlvr plot` (PNGs)
+- `study`, `study_plots`: `rlvr study` (conditions compared: per-level take-off compute, log-linear span)
 """
