@@ -54,3 +54,13 @@ def tiny_hf_model(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny_hf_model")
     save_tiny_hf_model(folder)
     return folder
+
+
+@pytest.fixture(scope="module")
+def math_verifier():
+    """One `math` verifier (3 s per answer) per test module; its worker processes are closed afterwards."""
+    from verifiers import get_verifier
+
+    verifier = get_verifier("math", timeout=3.0)
+    yield verifier
+    verifier.close()

@@ -7,14 +7,10 @@ COMPLETIONS are whole unboxed completions with their label. The rules are in doc
 
 import pytest
 
-from verifiers import get_verifier
-
 
 @pytest.fixture(scope="module")
-def v():
-    verifier = get_verifier("math", timeout=3.0)
-    yield verifier
-    verifier.close()
+def v(math_verifier):
+    return math_verifier
 
 
 def boxed(x: str) -> str:

@@ -11,10 +11,8 @@ from verifiers import get_verifier
 
 
 @pytest.fixture(scope="module")
-def v():
-    verifier = get_verifier("math", timeout=3.0)
-    yield verifier
-    verifier.close()
+def v(math_verifier):
+    return math_verifier
 
 
 def boxed(x: str) -> str:
