@@ -19,26 +19,19 @@ import atexit
 import json
 import os
 import selectors
-import subprocess
 import sys
 import threading
 import time
 from collections import deque
+
+from verifiers._workers import JsonLinesWorker, boot_code
 
 __all__ = ["ScorerPool", "STARTUP_SECONDS", "main"]
 
 STARTUP_SECONDS = 120.0  # importing reasoning-gym takes seconds, more on a loaded machine
 MAX_JOBS_PER_WORKER = 100_000  # retiring costs a new worker's import (seconds): rare, scorers keep no state
 PIPELINE_BYTES = 16384  # queued job bytes per worker: well under a pipe's 64 KiB, so writes never block
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-_BOOT = "\n".join([  # a stub `verifiers` package: the worker imports this module only, not every verifier
-    "import sys, types",
-    "package = types.ModuleType('verifiers')",
-    f"package.__path__ = [{_PACKAGE_DIR!r}]",
-    "sys.modules['verifiers'] = package",
-    "from verifiers._rg_pool import main",
-    "main()",
-])
+_BOOT = boot_code("verifiers._rg_pool")  # the worker imports this module only, not every verifier
 
 
 def main() -> None:  # pragma: no cover - runs in the worker process (exercised by every verifier test)
@@ -78,43 +71,11 @@ def main() -> None:  # pragma: no cover - runs in the worker process (exercised 
         out.write(json.dumps(reply) + "\n")
 
 
-class _Worker:
+class _Worker(JsonLinesWorker):
     def __init__(self, plugins: tuple[str, ...] = ()):
-        self.proc = subprocess.Popen([sys.executable, "-c", _BOOT, *plugins], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
-                                     start_new_session=True)
-        self.fd = self.proc.stdout.fileno()
-        self.buf = b""
-        self.ready = False
-        self.started = time.monotonic()
+        super().__init__(_BOOT, plugins)
         self.inflight: deque[tuple[int, int]] = deque()  # (job index, bytes sent), in the order sent
-        self.deadline = 0.0  # of the job at the head of `inflight` (the one the worker is running)
-        self.done = 0
-        self.dead = False
-
-    def send(self, job) -> int:
-        data = (json.dumps(job) + "\n").encode()
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
-        return len(data)
-
-    def read_lines(self) -> list:
-        data = os.read(self.fd, 1 << 16)
-        if not data:
-            raise EOFError("worker exited")
-        self.buf += data
-        *lines, self.buf = self.buf.split(b"\n")
-        return [json.loads(line) for line in lines if line.strip()]
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        # self.deadline is that of the job at the head of `inflight` (the one the worker is running)
 
 
 class ScorerPool:

@@ -14,65 +14,23 @@ Only JSON crosses the pipes. Workers are started lazily (several at once, in par
 from __future__ import annotations
 
 import atexit
-import json
-import os
 import selectors
-import subprocess
-import sys
 import threading
 import time
+
+from verifiers._workers import JsonLinesWorker, boot_code
 
 __all__ = ["WorkerPool", "STARTUP_SECONDS"]
 
 STARTUP_SECONDS = 60.0  # generous: a worker imports sympy, which is slow on a loaded machine
 MAX_JOBS_PER_WORKER = 500
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # verifiers/
-# A stub `verifiers` package: the worker imports only `verifiers._math`, not every registered verifier.
-_BOOT = "\n".join([
-    "import sys, types",
-    "package = types.ModuleType('verifiers')",
-    f"package.__path__ = [{_PACKAGE_DIR!r}]",
-    "sys.modules['verifiers'] = package",
-    "from verifiers._math.worker import main",
-    "main()",
-])
+_BOOT = boot_code("verifiers._math.worker")  # the worker imports only `verifiers._math`, not every verifier
 
 
-class _Worker:
+class _Worker(JsonLinesWorker):
     def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, close_fds=True, start_new_session=True)
-        self.fd = self.proc.stdout.fileno()
-        self.buf = b""
-        self.ready = False
-        self.started = time.monotonic()
+        super().__init__(_BOOT)
         self.job: int | None = None  # index of the job in flight
-        self.deadline = 0.0
-        self.done = 0
-        self.dead = False  # killed or found dead: replaced before the next job
-
-    def send(self, job) -> None:
-        self.proc.stdin.write((json.dumps(job) + "\n").encode())
-        self.proc.stdin.flush()
-
-    def read_lines(self) -> list:
-        """Complete lines available now (decoded JSON). Raises EOFError when the worker has exited."""
-        data = os.read(self.fd, 1 << 16)
-        if not data:
-            raise EOFError("worker exited")
-        self.buf += data
-        *lines, self.buf = self.buf.split(b"\n")
-        return [json.loads(line) for line in lines if line.strip()]
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
 
 
 def _failure(job, message: str, status: str = "error") -> list:
