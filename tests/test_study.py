@@ -85,7 +85,7 @@ def test_broad_mixture_is_log_linear_over_more_decades_than_one_level(study):
     narrow, broad = result["conditions"]["narrow"], result["conditions"]["broad"]
     assert broad["loglinear_decades"] > narrow["loglinear_decades"] + 0.5
     assert broad["base_spread"] > 10 and narrow["base_spread"] == pytest.approx(1.0)
-    assert "narrow" in result["verdict"] and "broad" in result["verdict"]
+    assert "narrow" in result["verdict"] and "broad" in result["verdict"] and "Mechanism" in result["verdict"]
 
 
 def test_a_level_that_does_not_rise_has_no_take_off(tmp_path):

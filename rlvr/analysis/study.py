@@ -13,8 +13,10 @@ named by its `experiment`. For each condition this module reports, on one benchm
 - `loglinear_decades`: the widest span of RL compute over which the seed-averaged aggregate stays within
   evaluation noise of a log-linear fit *and rises* (`loglinear_window`).
 
-Evaluation noise of a seed-averaged point is the larger of its binomial standard error over the n problems of
-every seed, sqrt(q (1 - q) / (n S)), and the standard error of the mean over the S seeds; "within noise" is
+Evaluation noise of a seed-averaged point is the larger of the sampling error of its pass@1 estimate,
+sqrt(q (1 - q) / (n k S)) for n problems x k samples each x S seeds (an upper bound: problems differ), and the
+standard error of the mean over the S seeds (training noise). The problem draw itself is not counted: every point
+of a curve is measured on the same held-out problems, so it shifts the whole curve, not one point. "Within noise" is
 |residual| <= 2 standard errors at every point of the window. A window counts only if it has at least 3 points
 and its fitted gain across the window exceeds twice the mean standard error, so a flat stretch (which any
 line fits) is not called log-linear.
@@ -62,7 +64,7 @@ def pick_benchmark(run_dirs: list[Path], wanted: str | None = None) -> str:
 
 
 def seed_means(run_dirs: list[Path], bench: str, level: str | None = None) -> list[dict]:
-    """Per evaluated step, the seed-averaged point: {"step", "compute", "acc", "se", "seeds", "n"}.
+    """Per evaluated step, the seed-averaged point: {"step", "compute", "acc", "se", "seeds", "samples"}.
 
     `level` picks a subset (difficulty level) instead of the whole benchmark. Only steps every run evaluated
     are kept, so the mean never mixes seeds in and out."""
@@ -77,19 +79,19 @@ def seed_means(run_dirs: list[Path], bench: str, level: str | None = None) -> li
             cell = row if level is None else (row.get("subsets") or {}).get(level)
             if not cell:
                 continue
-            per_step[int(row["step"])].append((float(row["compute_flops"]), float(cell["pass@1"]),
-                                               float(cell.get("n") or 1)))
+            draws = float(cell.get("n") or 1) * float(row.get("samples_per_problem") or 1)
+            per_step[int(row["step"])].append((float(row["compute_flops"]), float(cell["pass@1"]), draws))
     out = []
     for step in sorted(per_step):
         vals = per_step[step]
         if len(vals) != len(run_dirs):
             continue
-        compute, acc, n = (np.array(v) for v in zip(*vals, strict=True))
+        compute, acc, draws = (np.array(v) for v in zip(*vals, strict=True))
         q = float(acc.mean())
-        binomial = math.sqrt(max(q * (1 - q), 1e-4) / float(n.sum()))
+        binomial = math.sqrt(max(q * (1 - q), 1e-4) / float(draws.sum()))
         between = float(acc.std(ddof=1) / math.sqrt(len(acc))) if len(acc) > 1 else 0.0
         out.append({"step": step, "compute": float(compute.mean()), "acc": q, "se": max(binomial, between),
-                    "seeds": len(acc), "n": int(n.mean())})
+                    "seeds": len(acc), "samples": int(draws.mean())})
     return out
 
 
@@ -122,7 +124,7 @@ def _level_entry(runs: list[Path], bench: str, level: str, fitted: dict) -> dict
     base = next((p for p in pts if p["compute"] == 0), None)
     final = pts[-1] if pts else None
     entry = {"base_pass@1": base and base["acc"], "final_pass@1": final and final["acc"],
-             "n": final and final["n"], "C_mid": None, "C_mid_ci95": None, "sigmoid": None, "points": pts}
+             "samples": final and final["samples"], "C_mid": None, "C_mid_ci95": None, "sigmoid": None, "points": pts}
     if base is None or final is None:
         entry["reason"] = "no base-model or final evaluation for this level"
         return entry
@@ -214,6 +216,18 @@ def verdict(conditions: dict) -> str:
             f"{word} here: {broad_name} (the wider base spread) stays log-linear {wider:+.2f} decades longer than "
             f"{narrow_name}, and the backtest prefers {broad['best']} for {broad_name} and {narrow['best']} for "
             f"{narrow_name}.")
+        spread = broad["takeoff_spread_decades"]
+        if spread is None:
+            parts.append(f"Fewer than two levels of {broad_name} took off, so the mechanism (staggered take-offs) "
+                         "cannot be checked.")
+        else:
+            span = broad["loglinear_decades"]
+            how = ("about as wide as" if abs(span - spread) <= 0.5 else
+                   "wider than" if span > spread else "narrower than")
+            parts.append(f"Mechanism: {broad_name}'s levels take off {spread:.2f} decades apart, and its log-linear "
+                         f"span ({span:.2f} decades) is {how} that spread"
+                         + (", as the hypothesis says." if how.startswith("about") else
+                            ", so staggered take-offs do not account for it."))
     return " ".join(parts)
 
 
