@@ -14,7 +14,9 @@ References (JSON object, exactly one schema):
   with a rigged ``__eq__``, exits, printed markers or patched harness code cannot make it pass. Names the test
   uses without defining (HumanEval's ``poly``) come from the candidate's module, as in HumanEval. The test is
   compiled once, in the judge: one that does not compile or defines no function ``check`` is ``bad_reference``
-  (``check_reference``, used by ``rlvr audit``, parses it up front).
+  (``check_reference``, used by ``rlvr audit``, parses it up front). An optional ``"prompt"`` (a string, as in
+  HumanEval's problems) is code that the completion continues: the program run is ``prompt + code``, so a model
+  can be asked for a function body or a returned expression only.
 - ``{"stdin_stdout": [{"input": "...", "output": "..."}, ...]}``: each case runs the program as ``__main__`` in
   a fresh jail with ``input`` on stdin; it passes when every case exits with status 0 and its stdout equals
   ``output`` after removing trailing whitespace of each line (so ``\\r\\n`` == ``\\n``) and trailing blank lines.
@@ -113,6 +115,8 @@ def parse_reference(reference: str, parse_test: bool = True) -> dict:
     test, entry = ref.get("test"), ref.get("entry_point")
     if not isinstance(test, str) or not isinstance(entry, str) or not _IDENT.match(entry):
         raise ValueError('"test" must be a string and "entry_point" a Python identifier')
+    if not isinstance(ref.get("prompt", ""), str):
+        raise ValueError('"prompt" (the code the completion continues) must be a string')
     if not parse_test:
         if not _CHECK_DEF.search(test):
             raise ValueError('"test" must define check(candidate) at top level')
@@ -238,7 +242,7 @@ class CodeVerifier(Verifier):
         try:
             if "stdin_stdout" in ref:
                 return self._run_cases(code, ref["stdin_stdout"])
-            return self._run_check(code, ref["test"], ref["entry_point"])
+            return self._run_check(ref.get("prompt", "") + code, ref["test"], ref["entry_point"])
         except InfraError as err:
             return Verdict(None, "infra", str(err)[:300])
 
