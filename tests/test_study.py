@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import run_rlvr
 
-from rlvr.analysis.study import loglinear_decades, study_runs
+from rlvr.analysis.study import loglinear_decades, seed_means, study_runs
 from rlvr.analysis.study_plots import plot_study
 
 COMPUTE = np.geomspace(1e9, 1e13, 13)  # four decades, 3 evaluations per decade
@@ -29,7 +29,7 @@ BROAD = {"1": (0.40, 0.95, 1e10), "2": (0.10, 0.80, 1e11), "3": (0.01, 0.60, 1e1
 FLAT = {"1": (0.40, 0.95, 1e10), "9": (0.05, 0.05, 1e11)}
 
 
-def write_condition(root, name, levels, seeds=(0, 1, 2), rng_seed=0):
+def write_condition(root, name, levels, seeds=(0, 1, 2), rng_seed=0, stagger=False):
     rng = np.random.default_rng(rng_seed)
     runs = []
     for seed in seeds:
@@ -43,7 +43,8 @@ def write_condition(root, name, levels, seeds=(0, 1, 2), rng_seed=0):
                 truth = r0 if c == 0 else curve(c, r0, a, mid)
                 subsets[level] = {"pass@1": float(rng.binomial(N, truth) / N), "n": N}
             acc = float(np.mean([s["pass@1"] for s in subsets.values()]))
-            rows.append({"step": step, "compute_flops": c, "benchmark": "toy_heldout", "pass@1": acc,
+            rows.append({"step": step + (seed if stagger and step else 0), "compute_flops": c * (1 + 0.01 * seed),
+                         "benchmark": "toy_heldout", "pass@1": acc,
                          "n": N * len(levels), "subsets": subsets})
         (run / "evals.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         runs.append(run)
@@ -92,7 +93,16 @@ def test_a_level_that_does_not_rise_has_no_take_off(tmp_path):
     result = study_runs(write_condition(tmp_path, "flat", FLAT), draws=50)
     entry = result["conditions"]["flat"]["levels"]["9"]
     assert entry["C_mid"] is None and "no take-off" in entry["reason"]
-    assert result["conditions"]["flat"]["levels"]["1"]["C_mid"] is not None
+    assert result["conditions"]["flat"]["levels"]["1"]["C_mid_in_range"] is True
+    assert result["conditions"]["flat"]["takeoff_spread_decades"] is None  # one take-off: no spread
+
+
+def test_seeds_are_paired_by_evaluation_not_by_step(tmp_path):
+    """Evaluations come at log-spaced compute, so seeds evaluate at different steps; every evaluation still counts."""
+    runs = write_condition(tmp_path, "staggered", NARROW, stagger=True)
+    points = seed_means(runs, "toy_heldout")
+    assert len(points) == len(COMPUTE) + 1 and all(p["seeds"] == 3 for p in points)
+    assert points[5]["steps"] == [5, 6, 7] and points[5]["compute"] == pytest.approx(COMPUTE[4] * 1.01)
 
 
 def pts(acc, se=0.01):

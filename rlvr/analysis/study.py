@@ -10,6 +10,8 @@ named by its `experiment`. For each condition this module reports, on one benchm
 - per difficulty level (the rows' `subsets`, e.g. a reasoning-gym entry's `num_digits`): base and final pass@1
   and the sigmoid take-off compute `C_mid` with its bootstrap interval; a level whose gain is within evaluation
   noise has no take-off (`C_mid` None, with the reason), since a sigmoid through a flat line puts C_mid anywhere;
+  `C_mid_in_range` says whether the take-off lies within the evaluated compute (else it is an extrapolation, and
+  `takeoff_spread_decades` leaves it out);
 - `loglinear_decades`: the widest span of RL compute over which the seed-averaged aggregate stays within
   evaluation noise of a log-linear fit *and rises* (`loglinear_window`).
 
@@ -28,7 +30,6 @@ many decades as they spread, and a single level is an S: it is composed from the
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -64,34 +65,33 @@ def pick_benchmark(run_dirs: list[Path], wanted: str | None = None) -> str:
 
 
 def seed_means(run_dirs: list[Path], bench: str, level: str | None = None) -> list[dict]:
-    """Per evaluated step, the seed-averaged point: {"step", "compute", "acc", "se", "seeds", "samples"}.
+    """Per evaluation, the seed-averaged point: {"step", "steps", "compute", "acc", "se", "seeds", "samples"}.
 
-    `level` picks a subset (difficulty level) instead of the whole benchmark. Only steps every run evaluated
-    are kept, so the mean never mixes seeds in and out."""
+    Evaluations are paired by rank (each run's first, second, ... evaluation), not by step: they are scheduled at
+    log-spaced RL *compute*, and compute per step depends on the sampled lengths, so seed 0 may evaluate at step 17
+    where seed 1 does at step 18. `compute` is the mean over seeds, `step` the smallest. Only ranks every run
+    reached are kept, so the mean never mixes seeds in and out. `level` picks a subset (a difficulty level)."""
     from rlvr.jsonl import latest_per_key
     from rlvr.runfolder import EVALS, RunFolder
 
-    per_step: dict[int, list[tuple[float, float, float]]] = defaultdict(list)
+    per_run: list[list[tuple[int, float, float, float]]] = []
     for run in run_dirs:
+        rows = []
         for row in latest_per_key(RunFolder(run).read(EVALS), ("step", "benchmark")):
-            if str(row.get("benchmark", "heldout")) != bench:
-                continue
             cell = row if level is None else (row.get("subsets") or {}).get(level)
-            if not cell:
+            if str(row.get("benchmark", "heldout")) != bench or not cell:
                 continue
             draws = float(cell.get("n") or 1) * float(row.get("samples_per_problem") or 1)
-            per_step[int(row["step"])].append((float(row["compute_flops"]), float(cell["pass@1"]), draws))
+            rows.append((int(row["step"]), float(row["compute_flops"]), float(cell["pass@1"]), draws))
+        per_run.append(sorted(rows))
     out = []
-    for step in sorted(per_step):
-        vals = per_step[step]
-        if len(vals) != len(run_dirs):
-            continue
-        compute, acc, draws = (np.array(v) for v in zip(*vals, strict=True))
+    for vals in zip(*per_run, strict=False):  # stops at the shortest run
+        steps, compute, acc, draws = (np.array(v) for v in zip(*vals, strict=True))
         q = float(acc.mean())
         binomial = math.sqrt(max(q * (1 - q), 1e-4) / float(draws.sum()))
         between = float(acc.std(ddof=1) / math.sqrt(len(acc))) if len(acc) > 1 else 0.0
-        out.append({"step": step, "compute": float(compute.mean()), "acc": q, "se": max(binomial, between),
-                    "seeds": len(acc), "samples": int(draws.mean())})
+        out.append({"step": int(steps.min()), "steps": [int(x) for x in steps], "compute": float(compute.mean()),
+                    "acc": q, "se": max(binomial, between), "seeds": len(acc), "samples": int(draws.mean())})
     return out
 
 
@@ -138,6 +138,8 @@ def _level_entry(runs: list[Path], bench: str, level: str, fitted: dict) -> dict
     else:
         sig = fitted["sigmoid"]
         entry.update(C_mid=sig.get("C_mid"), C_mid_ci95=sig.get("C_mid_ci95"), sigmoid=sig)
+        trained = [p["compute"] for p in pts if p["compute"] > 0]
+        entry["C_mid_in_range"] = bool(trained) and min(trained) <= sig["C_mid"] <= max(trained)
     return entry
 
 
@@ -151,7 +153,8 @@ def _condition(runs: list[Path], bench: str, draws: int, seed: int) -> dict:
     levels = {lv: _level_entry(runs, bench, lv, sub) for lv, sub in sorted(fit.get("subsets", {}).items(),
                                                                           key=lambda kv: _level_key(kv[0]))}
     bases = [v["base_pass@1"] for v in levels.values() if v["base_pass@1"] is not None]
-    takeoffs = [math.log10(v["C_mid"]) for v in levels.values() if v["C_mid"]]
+    # a take-off the data do not contain (C_mid beyond the last evaluation) is an extrapolation: not compared
+    takeoffs = [math.log10(v["C_mid"]) for v in levels.values() if v["C_mid"] and v.get("C_mid_in_range")]
     window = loglinear_decades(agg)
     cfgs = [_config(r) for r in runs]
     return {
@@ -207,7 +210,7 @@ def verdict(conditions: dict) -> str:
         shapes = broad["best"] == "loglinear" and narrow["best"] != "loglinear"
         if wider >= 0.5 and shapes:
             word = "supported"
-        elif wider <= 0 and not shapes:
+        elif wider < 0.5 and not shapes:
             word = "not supported"
         else:
             word = "partly supported"
@@ -218,13 +221,14 @@ def verdict(conditions: dict) -> str:
             f"{narrow_name}.")
         spread = broad["takeoff_spread_decades"]
         if spread is None:
-            parts.append(f"Fewer than two levels of {broad_name} took off, so the mechanism (staggered take-offs) "
-                         "cannot be checked.")
+            parts.append(f"Fewer than two levels of {broad_name} took off within the measured compute, so the "
+                         "mechanism (staggered take-offs) cannot be checked.")
         else:
             span = broad["loglinear_decades"]
             how = ("about as wide as" if abs(span - spread) <= 0.5 else
                    "wider than" if span > spread else "narrower than")
-            parts.append(f"Mechanism: {broad_name}'s levels take off {spread:.2f} decades apart, and its log-linear "
+            parts.append(f"Mechanism: {broad_name}'s levels that took off within the measured compute did so "
+                         f"{spread:.2f} decades apart, and its log-linear "
                          f"span ({span:.2f} decades) is {how} that spread"
                          + (", as the hypothesis says." if how.startswith("about") else
                             ", so staggered take-offs do not account for it."))
