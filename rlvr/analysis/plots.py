@@ -194,6 +194,9 @@ def _accuracy_panel(ax, groups, labels, colors, bench: str, fits: list[dict], sh
             best = " (best)" if entry.get("best") == family and show_families else ""
             ax.plot(inside, np.clip(predict(family, params, inside), 0, 1), ls=style, color=fam_color, lw=1.5,
                     alpha=0.9, label=f"{name}{best}" if show_families else None)
+            lo, hi = params.get("A_ci95") or (params.get("A", 0.0),) * 2
+            if family == "sigmoid" and (hi - lo > 0.5 or not lo <= params["A"] <= hi):
+                continue  # the data do not pin the ceiling down: an extrapolated sigmoid would be a guess
             ax.plot(beyond, np.clip(predict(family, params, beyond), 0, 1), "--", color=fam_color, lw=0.9,
                     alpha=0.5)
         draws = bootstrap(p, "loglinear", 200, np.random.default_rng(0))
@@ -222,14 +225,15 @@ def _accuracy_figure(groups, labels, name, benches, fits, out: Path, show_famili
     verdicts = [_accuracy_panel(ax, groups, labels, colors, bench, fits, show_families)
                 for ax, bench in zip(axes, benches, strict=True)]
     title = f"{name}: accuracy vs RL compute" + ("" if len(groups) > 1 else f" ({labels[0]})")
-    fig.suptitle(title + "; dashed: extrapolation; light: pass@k / maj@k", fontsize=10)
-    width = 100 if len(benches) > 1 else 150
+    title = "\n".join(textwrap.wrap(title + "; dashed: extrapolation; light: pass@k / maj@k", 95))
+    fig.suptitle(title, fontsize=10)
+    width = 100  # characters of 7-pt text that fit under one 6.4-inch panel; wider text would squeeze the axes
     for ax, v in zip(axes, verdicts, strict=True):
         if v:  # under the x label; tight_layout makes room for it
             ax.annotate("\n".join(textwrap.wrap(v, width)), xy=(0, 0), xycoords="axes fraction", xytext=(0, -36),
                         textcoords="offset points", va="top", fontsize=7, color="#333333")
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    fig.savefig(out)
+    fig.tight_layout(rect=(0, 0, 1, 0.97 if "\n" not in title else 0.94))
+    fig.savefig(out, bbox_inches="tight")  # never clip the title or the verdict
     plt.close(fig)
     return out
 
