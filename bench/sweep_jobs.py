@@ -14,6 +14,9 @@ with --order, since the machine's load may drift.
 
 Measured 2026-12-03 on the shared 2-core machine (other engineers' jobs running; 4 seeds of smoke.yaml, 16 steps):
 --jobs 1 141.8 s, --jobs 2 83.6 s, ratio 1.70 (order 1-2); --jobs 2 61.3 s, --jobs 1 127.4 s, ratio 2.08 (2-1).
+The difficulty study's six points, 32 steps each (`--sweep configs/sweeps/difficulty_study.yaml --max_steps 32
+--cache /tmp/study_cache`): order 1-2: --jobs 1 564.8 s (the machine shared with other work), --jobs 2 171.4 s,
+ratio 3.30 (inflated by that load); order 2-1 on an idle machine: --jobs 2 156.5 s, --jobs 1 245.9 s, ratio 1.57.
 """
 
 from __future__ import annotations
