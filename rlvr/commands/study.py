@@ -1,6 +1,6 @@
 """Compare the conditions of a study: aggregate fits, per-level take-off compute, log-linear span, verdict.
 
-    rlvr study runs/difficulty_study/ --output docs/difficulty_study/    # results.json, aggregate.png, levels.png
+    rlvr study runs/*difficulty_* --output docs/difficulty_study/    # results.json, aggregate.png, levels.png
 
 Run folders whose configs differ only in `seed` form one condition, named by its `experiment` (e.g. the narrow
 and broad presets of configs/sweeps/difficulty_study.yaml). See `rlvr.analysis.study` for every quantity.
