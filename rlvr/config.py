@@ -24,7 +24,7 @@ from pathlib import Path
 
 from rlvr.errors import UserError
 from rlvr.yamlio import dump_yaml, load_yaml, parse_scalar
-from verifiers.options import OptionError, coerce_value
+from verifiers.options import OptionError, coerce_value, field_default, type_name
 
 __all__ = ["ExperimentConfig", "load_config", "config_from_dict", "config_hash", "dump_config", "parse_overrides",
            "PRETRAIN_KEYS", "config_help", "plugin_help", "option_defaults"]
@@ -231,10 +231,6 @@ _MAPPING_KEYS = ("task_options", "verifier_options")
 _HINTS = typing.get_type_hints(ExperimentConfig)
 
 
-def _type_name(tp) -> str:
-    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
-
-
 def _coerce(key: str, value, tp):
     """Return `value` as type `tp`, or raise UserError naming the key. Never guesses across types."""
     inner = [a for a in typing.get_args(tp) if a is not type(None)] or [tp]
@@ -347,8 +343,8 @@ def config_help() -> str:
     """One line per key: name, type, default, help (used by --help and the README)."""
     lines = []
     for f in dataclasses.fields(ExperimentConfig):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        lines.append(f"  --{f.name} ({_type_name(_HINTS[f.name])}, default {default!r}): {f.metadata['help']}")
+        lines.append(f"  --{f.name} ({type_name(_HINTS[f.name])}, default {field_default(f)!r}): "
+                     f"{f.metadata['help']}")
     return "\n".join(lines)
 
 
@@ -361,27 +357,19 @@ def config_reference() -> str:
     def cell(x) -> str:
         return str(x).replace("|", "\\|").replace("\n", " ")
 
+    def table(cls, first: str, hints: dict) -> list[str]:
+        rows = [f"| `{f.name}` | {cell(type_name(hints[f.name]))} | `{field_default(f)!r}` | "
+                f"{cell(f.metadata.get('help', ''))} |" for f in dataclasses.fields(cls)]
+        return [f"| {first} | type | default | meaning |", "|---|---|---|---|", *rows] if rows else ["(no options)"]
+
     out = ["# Configuration keys", "", "Generated from `rlvr/config.py` and the plugins' option dataclasses by "
            "`python -m rlvr.config > docs/configuration.md`; `rlvr train --help` prints the same.", "",
-           "| key | type | default | meaning |", "|---|---|---|---|"]
-    for f in dataclasses.fields(ExperimentConfig):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        out.append(f"| `{f.name}` | {cell(_type_name(_HINTS[f.name]))} | `{default!r}` | {cell(f.metadata['help'])} |")
+           *table(ExperimentConfig, "key", _HINTS)]
     for title, names, get in (("task_options", list_tasks(), get_task_class),
                               ("verifier_options", list_verifiers(), get_verifier_class)):
         for name in names:
             cls = get(name).Options
-            hints = typing.get_type_hints(cls)
-            out += ["", f"## `{title}` of `{name}`", ""]
-            rows = dataclasses.fields(cls)
-            if not rows:
-                out.append("(no options)")
-                continue
-            out += ["| option | type | default | meaning |", "|---|---|---|---|"]
-            for f in rows:
-                default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-                out.append(f"| `{f.name}` | {cell(_type_name(hints[f.name]))} | `{default!r}` | "
-                           f"{cell(f.metadata.get('help', ''))} |")
+            out += ["", f"## `{title}` of `{name}`", "", *table(cls, "option", typing.get_type_hints(cls))]
     return "\n".join(out) + "\n"
 
 

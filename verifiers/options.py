@@ -26,7 +26,7 @@ import typing
 from dataclasses import field
 
 __all__ = ["option", "build_options", "options_to_dict", "options_help", "coerce_value", "OptionError",
-           "NoOptions", "changed_options"]
+           "NoOptions", "changed_options", "field_default", "type_name"]
 
 
 class OptionError(ValueError):
@@ -46,8 +46,14 @@ class NoOptions:
     """The options of a plugin that has none."""
 
 
-def _type_name(tp) -> str:
+def type_name(tp) -> str:
+    """A type as its users write it: `int`, `str | None`."""
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def field_default(f: dataclasses.Field):
+    """The default of a dataclass field, whether given as a value or as a factory."""
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
 
 
 def coerce_value(key: str, value, tp, where: str = "config"):
@@ -65,8 +71,8 @@ def coerce_value(key: str, value, tp, where: str = "config"):
             value = [value]
         return [coerce_value(key, v, args[0], where) for v in value]
     fix = {str: "Quote it in YAML if you meant text.", bool: "Write true or false."}.get(
-        tp, f"Write a plain {_type_name(tp)}.")
-    bad = OptionError(f"{where} key '{key}' expects {_type_name(tp)}, got {value!r} ({type(value).__name__}). {fix}")
+        tp, f"Write a plain {type_name(tp)}.")
+    bad = OptionError(f"{where} key '{key}' expects {type_name(tp)}, got {value!r} ({type(value).__name__}). {fix}")
     if tp is bool:
         if isinstance(value, bool):
             return value
@@ -154,8 +160,7 @@ def changed_options(opts) -> dict:
     """Only the options that differ from their defaults: what identifies a run."""
     out = {}
     for f in dataclasses.fields(opts):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        if getattr(opts, f.name) != default:
+        if getattr(opts, f.name) != field_default(f):
             out[f.name] = getattr(opts, f.name)
     return out
 
@@ -165,7 +170,6 @@ def options_help(cls, indent: str = "    ") -> str:
     hints = typing.get_type_hints(cls)
     lines = []
     for f in dataclasses.fields(cls):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        lines.append(f"{indent}{f.name} ({_type_name(hints[f.name])}, default {default!r}): "
+        lines.append(f"{indent}{f.name} ({type_name(hints[f.name])}, default {field_default(f)!r}): "
                      f"{f.metadata.get('help', '')}")
     return "\n".join(lines) if lines else f"{indent}(no options)"
