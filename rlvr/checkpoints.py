@@ -84,48 +84,20 @@ def _check_json(path: Path) -> str | None:
     return None
 
 
-def check_model_folder(path: str | Path) -> str | None:
-    """None when `path` holds a whole Hugging Face model (config.json and readable weights), else the reason."""
-    path = Path(path)
-    if not (path / "config.json").is_file():
-        return "no config.json (not a model folder saved with save_pretrained)"
-    if (why := _check_json(path / "config.json")) is not None:
-        return why
+def _weight_files(path: Path) -> tuple[list[Path], str | None]:
+    """The model weight files `path` should hold (from the shard index when there is one), or the reason the index
+    cannot be read. Files are listed whether or not they exist: `_first_problem` reports a missing one."""
     index = path / "model.safetensors.index.json"
     if index.is_file():
         if (why := _check_json(index)) is not None:
-            return why
-        weights = [path / n for n in sorted(set(json.loads(index.read_text())["weight_map"].values()))]
-    else:
-        weights = [p for p in (path / "model.safetensors", path / "pytorch_model.bin") if p.is_file()]
-    if not weights:
-        return "no model weights (model.safetensors)"
-    for file in weights:
-        if not file.is_file():
-            return f"{file.name} is missing"
-        why = _check_safetensors(file) if file.suffix == ".safetensors" else _check_zip(file)
-        if why is not None:
-            return why
-    return None
+            return [], why
+        return [path / n for n in sorted(set(json.loads(index.read_text())["weight_map"].values()))], None
+    return [p for p in (path / "model.safetensors", path / "pytorch_model.bin") if p.is_file()], None
 
 
-def check_checkpoint(path: str | Path, world_size: int = 1, ledger_file: str | None = "ledger.json") -> str | None:
-    """None when checkpoint `path` is whole, else the reason (the first missing or damaged file)."""
-    path = Path(path)
-    if not (path / MARKER).is_file():
-        return "its save never finished (no COMPLETE marker)"
-    weights = [p for p in (path / "model.safetensors", path / "pytorch_model.bin") if p.is_file()]
-    index = path / "model.safetensors.index.json"
-    if index.is_file():
-        if (why := _check_json(index)) is not None:
-            return why
-        weights = [path / name for name in sorted(set(json.loads(index.read_text())["weight_map"].values()))]
-    if not weights:
-        return "the model weights are missing"
-    rng = ["rng_state.pth"] if world_size == 1 else [f"rng_state_{r}.pth" for r in range(world_size)]
-    needed = [*weights, path / "optimizer.pt", path / "scheduler.pt", *(path / n for n in rng),
-              path / "trainer_state.json", *([path / ledger_file] if ledger_file else [])]
-    for file in needed:
+def _first_problem(files: list[Path]) -> str | None:
+    """The first of `files` that is missing or damaged (by its kind: safetensors, torch zip, JSON), or None."""
+    for file in files:
         if not file.is_file():
             return f"{file.name} is missing"
         if file.suffix == ".safetensors":
@@ -137,6 +109,36 @@ def check_checkpoint(path: str | Path, world_size: int = 1, ledger_file: str | N
         if why is not None:
             return why
     return None
+
+
+def check_model_folder(path: str | Path) -> str | None:
+    """None when `path` holds a whole Hugging Face model (config.json and readable weights), else the reason."""
+    path = Path(path)
+    if not (path / "config.json").is_file():
+        return "no config.json (not a model folder saved with save_pretrained)"
+    if (why := _check_json(path / "config.json")) is not None:
+        return why
+    weights, why = _weight_files(path)
+    if why is not None:
+        return why
+    if not weights:
+        return "no model weights (model.safetensors)"
+    return _first_problem(weights)
+
+
+def check_checkpoint(path: str | Path, world_size: int = 1, ledger_file: str | None = "ledger.json") -> str | None:
+    """None when checkpoint `path` is whole, else the reason (the first missing or damaged file)."""
+    path = Path(path)
+    if not (path / MARKER).is_file():
+        return "its save never finished (no COMPLETE marker)"
+    weights, why = _weight_files(path)
+    if why is not None:
+        return why
+    if not weights:
+        return "the model weights are missing"
+    rng = ["rng_state.pth"] if world_size == 1 else [f"rng_state_{r}.pth" for r in range(world_size)]
+    return _first_problem([*weights, path / "optimizer.pt", path / "scheduler.pt", *(path / n for n in rng),
+                           path / "trainer_state.json", *([path / ledger_file] if ledger_file else [])])
 
 
 def newest_intact(folder: str | Path, world_size: int = 1) -> tuple[Path | None, list[tuple[Path, str]]]:
