@@ -118,14 +118,9 @@ def _fit(cfg: ExperimentConfig, run: RunFolder, trainer, resume_from) -> None:
             raise OSError(errno.ENOSPC, "No space left on device while writing the run", str(run.path)) from None
         if "probability tensor contains" not in str(err):  # NaN logits met in sampling before any logged value
             raise
-        diverged = Diverged(trainer.state.global_step + 1, "logits", "nan or inf")
-        if _is_main():
-            run.append(EVENTS, {"event": "diverged", "step": diverged.step, "key": "logits", "value": "nan"})
-        raise UserError(str(diverged)) from None
+        raise _diverged(run, Diverged(trainer.state.global_step + 1, "logits", "nan or inf"), "nan") from None
     except Diverged as err:
-        if _is_main():
-            run.append(EVENTS, {"event": "diverged", "step": err.step, "key": err.key, "value": str(err.value)})
-        raise UserError(str(err)) from None
+        raise _diverged(run, err, str(err.value)) from None
     finally:
         stop.uninstall()
         for cb in trainer.callback_handler.callbacks:
@@ -215,6 +210,13 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     for cb in (recorder, DivergenceGuard(), evaluator, CompletionMarker(ledger)):
         handler.add_callback(cb)
     return trainer, ledger, reward_fn, recorder, evaluator
+
+
+def _diverged(run: RunFolder, err: Diverged, value: str) -> UserError:
+    """Record the divergence in events.jsonl (once, on rank 0) and turn it into the one-line error users see."""
+    if _is_main():
+        run.append(EVENTS, {"event": "diverged", "step": err.step, "key": err.key, "value": value})
+    return UserError(str(err))
 
 
 def _disk_full(path: Path, err: Exception) -> bool:
