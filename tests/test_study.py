@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import run_rlvr
 
-from rlvr.analysis.study import loglinear_decades, seed_means, study_runs
+from rlvr.analysis.study import load_evals, loglinear_decades, seed_means, study_runs
 from rlvr.analysis.study_plots import plot_study
 
 COMPUTE = np.geomspace(1e9, 1e13, 13)  # four decades, 3 evaluations per decade
@@ -100,7 +100,7 @@ def test_a_level_that_does_not_rise_has_no_take_off(tmp_path):
 def test_seeds_are_paired_by_evaluation_not_by_step(tmp_path):
     """Evaluations come at log-spaced compute, so seeds evaluate at different steps; every evaluation still counts."""
     runs = write_condition(tmp_path, "staggered", NARROW, stagger=True)
-    points = seed_means(runs, "toy_heldout")
+    points = seed_means(load_evals(runs), "toy_heldout")
     assert len(points) == len(COMPUTE) + 1 and all(p["seeds"] == 3 for p in points)
     assert points[5]["steps"] == [5, 6, 7] and points[5]["compute"] == pytest.approx(COMPUTE[4] * 1.01)
 

@@ -34,24 +34,22 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["study_runs", "loglinear_decades", "seed_means", "pick_benchmark", "Z_NOISE"]
+__all__ = ["study_runs", "load_evals", "loglinear_decades", "seed_means", "pick_benchmark", "Z_NOISE"]
 
 Z_NOISE = 2.0  # a point is within evaluation noise of a fit when |residual| <= Z_NOISE standard errors
 
 
-def _config(run: Path) -> dict:
-    from rlvr.analysis.fit import _config as read
-
-    return read(run)
-
-
-def pick_benchmark(run_dirs: list[Path], wanted: str | None = None) -> str:
-    """The benchmark to study: `wanted`, else the only one, else the one whose name has 'heldout'."""
+def load_evals(run_dirs: list[Path]) -> list[list[dict]]:
+    """Each run's evals.jsonl rows (the last attempt of each step and benchmark), read once for the whole study."""
     from rlvr.jsonl import latest_per_key
     from rlvr.runfolder import EVALS, RunFolder
 
-    names = sorted({str(r.get("benchmark", "heldout"))
-                    for run in run_dirs for r in latest_per_key(RunFolder(run).read(EVALS), ("step", "benchmark"))})
+    return [latest_per_key(RunFolder(run).read(EVALS), ("step", "benchmark")) for run in run_dirs]
+
+
+def pick_benchmark(evals: list[list[dict]], wanted: str | None = None) -> str:
+    """The benchmark to study: `wanted`, else the only one, else the one whose name has 'heldout'."""
+    names = sorted({str(r.get("benchmark", "heldout")) for rows in evals for r in rows})
     if not names:
         raise ValueError("the runs have no evaluations in evals.jsonl; train them first (rlvr train / rlvr sweep)")
     if wanted is not None:
@@ -59,25 +57,25 @@ def pick_benchmark(run_dirs: list[Path], wanted: str | None = None) -> str:
             raise ValueError(f"benchmark {wanted!r} is not in the runs' evals.jsonl; they have {names}")
         return wanted
     heldout = [n for n in names if "heldout" in n]
-    if len(names) == 1 or len(heldout) == 1:
-        return names[0] if len(names) == 1 else heldout[0]
+    if len(names) == 1:
+        return names[0]
+    if len(heldout) == 1:
+        return heldout[0]
     raise ValueError(f"the runs have several benchmarks {names}; choose one with --benchmark NAME")
 
 
-def seed_means(run_dirs: list[Path], bench: str, level: str | None = None) -> list[dict]:
+def seed_means(evals: list[list[dict]], bench: str, level: str | None = None) -> list[dict]:
     """Per evaluation, the seed-averaged point: {"step", "steps", "compute", "acc", "se", "seeds", "samples"}.
 
     Evaluations are paired by rank (each run's first, second, ... evaluation), not by step: they are scheduled at
     log-spaced RL *compute*, and compute per step depends on the sampled lengths, so seed 0 may evaluate at step 17
     where seed 1 does at step 18. `compute` is the mean over seeds, `step` the smallest. Only ranks every run
-    reached are kept, so the mean never mixes seeds in and out. `level` picks a subset (a difficulty level)."""
-    from rlvr.jsonl import latest_per_key
-    from rlvr.runfolder import EVALS, RunFolder
-
+    reached are kept, so the mean never mixes seeds in and out. `evals`: `load_evals` of the runs; `level` picks a
+    subset (a difficulty level)."""
     per_run: list[list[tuple[int, float, float, float]]] = []
-    for run in run_dirs:
+    for run_rows in evals:
         rows = []
-        for row in latest_per_key(RunFolder(run).read(EVALS), ("step", "benchmark")):
+        for row in run_rows:
             cell = row if level is None else (row.get("subsets") or {}).get(level)
             if str(row.get("benchmark", "heldout")) != bench or not cell:
                 continue
@@ -118,9 +116,9 @@ def loglinear_decades(points: list[dict], z: float = Z_NOISE) -> dict:
     return best
 
 
-def _level_entry(runs: list[Path], bench: str, level: str, fitted: dict) -> dict:
+def _level_entry(evals: list[list[dict]], bench: str, level: str, fitted: dict) -> dict:
     """Base/final pass@1 of one level and its sigmoid take-off compute (None when it did not rise)."""
-    pts = seed_means(runs, bench, level)
+    pts = seed_means(evals, bench, level)
     base = next((p for p in pts if p["compute"] == 0), None)
     final = pts[-1] if pts else None
     entry = {"base_pass@1": base and base["acc"], "final_pass@1": final and final["acc"],
@@ -143,14 +141,14 @@ def _level_entry(runs: list[Path], bench: str, level: str, fitted: dict) -> dict
     return entry
 
 
-def _condition(runs: list[Path], bench: str, draws: int, seed: int) -> dict:
-    from rlvr.analysis.fit import fit_runs
+def _condition(runs: list[Path], evals: list[list[dict]], bench: str, draws: int, seed: int) -> dict:
+    from rlvr.analysis.fit import _config, fit_runs
 
     fit = fit_runs(runs, draws=draws, seed=seed)["benchmarks"].get(bench) or {}
     if "error" in fit or not fit:
         raise ValueError(f"{', '.join(r.name for r in runs)}: {fit.get('error', f'no benchmark {bench!r}')}")
-    agg = seed_means(runs, bench)
-    levels = {lv: _level_entry(runs, bench, lv, sub) for lv, sub in sorted(fit.get("subsets", {}).items(),
+    agg = seed_means(evals, bench)
+    levels = {lv: _level_entry(evals, bench, lv, sub) for lv, sub in sorted(fit.get("subsets", {}).items(),
                                                                           key=lambda kv: _level_key(kv[0]))}
     bases = [v["base_pass@1"] for v in levels.values() if v["base_pass@1"] is not None]
     # a take-off the data do not contain (C_mid beyond the last evaluation) is an extrapolation: not compared
@@ -184,6 +182,8 @@ def _level_key(level: str):
 
 
 def _name(runs: list[Path], taken: set[str]) -> str:
+    from rlvr.analysis.fit import _config
+
     name = str(_config(runs[0]).get("experiment") or runs[0].name)
     base, i = name, 2
     while name in taken:
@@ -239,8 +239,9 @@ def study_runs(run_dirs: list[Path], benchmark: str | None = None, draws: int = 
     """results.json content for the run folders of a study (see module docstring)."""
     from rlvr.analysis.fit import group_runs
 
-    bench = pick_benchmark(run_dirs, benchmark)
+    evals = dict(zip(run_dirs, load_evals(run_dirs), strict=True))
+    bench = pick_benchmark(list(evals.values()), benchmark)
     conditions: dict[str, dict] = {}
     for runs in group_runs(run_dirs):
-        conditions[_name(runs, set(conditions))] = _condition(runs, bench, draws, seed)
+        conditions[_name(runs, set(conditions))] = _condition(runs, [evals[r] for r in runs], bench, draws, seed)
     return {"conditions": conditions, "verdict": verdict(conditions)}
