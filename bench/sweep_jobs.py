@@ -31,26 +31,26 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def sweep_file(folder: Path, base: Path, seeds: int, max_steps: int, out: str, cache: Path) -> Path:
-    path = folder / f"sweep-{out}.yaml"
-    path.write_text(f"base: {base}\noverrides: {{output_dir: {folder / out}, cache_dir: {cache}, "
-                    f"max_steps: {max_steps}}}\ngrid: {{seed: {list(range(seeds))}}}\n")
-    return path
-
-
-def study_sweep_file(folder: Path, sweep: Path, max_steps: int | None, out: str, cache: Path) -> Path:
-    """A copy of `sweep` (its base resolved) that writes into `folder/out` and uses `cache`."""
+def load_spec(sweep: Path) -> dict:
+    """A sweep file's spec with its base made absolute (relative to the repository, else to the sweep file)."""
     import yaml
 
     spec = yaml.safe_load(sweep.read_text())
     base = Path(spec["base"])
     spec["base"] = str(base if base.is_absolute() else ((REPO / base) if (REPO / base).is_file()
                                                          else sweep.parent / base).resolve())
-    spec["overrides"] = {**(spec.get("overrides") or {}), "output_dir": str(folder / out), "cache_dir": str(cache)}
+    return spec
+
+
+def write_sweep(folder: Path, spec: dict, out: str, cache: Path, max_steps: int | None) -> Path:
+    """`spec` as a sweep file that writes its runs into `folder/out`, uses `cache`, and runs `max_steps` steps."""
+    import yaml
+
+    overrides = {**(spec.get("overrides") or {}), "output_dir": str(folder / out), "cache_dir": str(cache)}
     if max_steps is not None:
-        spec["overrides"]["max_steps"] = max_steps
+        overrides["max_steps"] = max_steps
     path = folder / f"sweep-{out}.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    path.write_text(yaml.safe_dump({**spec, "overrides": overrides}, sort_keys=False))
     return path
 
 
@@ -77,21 +77,19 @@ def main() -> None:
         folder = Path(tmp)
         cache = Path(args.cache) if args.cache else folder / "cache"
         if args.sweep:
-            sweep = (REPO / args.sweep).resolve()
-            make = lambda out, steps=args.max_steps: study_sweep_file(folder, sweep, steps, out, cache)  # noqa: E731
+            spec, steps = load_spec((REPO / args.sweep).resolve()), args.max_steps
             if not args.cache:
-                timed_sweep(make("warmup", 1), 2)
-            what = f"the points of {args.sweep}" + (f", {args.max_steps} steps each" if args.max_steps else "")
+                timed_sweep(write_sweep(folder, spec, "warmup", cache, 1), 2)
+            what = f"the points of {args.sweep}" + (f", {steps} steps each" if steps else "")
         else:
-            base = (REPO / args.base).resolve()
-            steps = args.max_steps or 16
+            base, steps = (REPO / args.base).resolve(), args.max_steps or 16
+            spec = {"base": str(base), "grid": {"seed": list(range(args.seeds))}}
             subprocess.run([sys.executable, "-m", "rlvr.cli", "pretrain", str(base), "--cache_dir", str(cache)],
                            cwd=REPO, check=True, capture_output=True)
-            make = lambda out: sweep_file(folder, base, args.seeds, steps, out, cache)  # noqa: E731
             what = f"{args.seeds} points of {steps} steps"
         times = {}
         for jobs in ([1, 2] if args.order == "1-2" else [2, 1]):
-            times[jobs] = timed_sweep(make(f"jobs{jobs}"), jobs)
+            times[jobs] = timed_sweep(write_sweep(folder, spec, f"jobs{jobs}", cache, steps), jobs)
             print(f"--jobs {jobs}: {times[jobs]:.1f} s for {what}", flush=True)
     print(f"ratio (jobs 1 / jobs 2): {times[1] / times[2]:.2f}")
 
