@@ -15,16 +15,14 @@ that died mid-job ``{"died": text}``.
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import selectors
 import sys
-import threading
 import time
 from collections import deque
 
-from verifiers._workers import JsonLinesWorker, boot_code
+from verifiers._workers import JsonLinesPool, JsonLinesWorker, boot_code
 
 __all__ = ["ScorerPool", "STARTUP_SECONDS", "main"]
 
@@ -78,32 +76,22 @@ class _Worker(JsonLinesWorker):
         # self.deadline is that of the job at the head of `inflight` (the one the worker is running)
 
 
-class ScorerPool:
+class ScorerPool(JsonLinesPool):
     """Runs jobs in up to `size` killable workers, each job within `timeout` seconds; results in input order.
 
     Jobs are pipelined: a worker holds up to `PIPELINE_BYTES` of queued jobs, so a batch costs one round trip per
     batch rather than per job. The worker runs them in order, so the job at the head of its queue is the one
     running; its deadline starts when the previous result arrives. A timeout or a death is charged to that head
-    job alone; the jobs queued behind it never ran and go back to the queue for a fresh worker.
+    job alone; the jobs queued behind it never ran and go back to the queue for a fresh worker. `run` raises
+    RuntimeError when no worker can start (reasoning-gym missing or broken).
     """
 
     def __init__(self, size: int, timeout: float, plugins: tuple[str, ...] = ()):
-        self.size, self.timeout, self.plugins = size, timeout, tuple(plugins)
-        self._workers: list[_Worker] = []
-        self._lock = threading.Lock()
-        atexit.register(self.close)
+        self.plugins = tuple(plugins)
+        super().__init__(size, timeout)
 
-    def run(self, jobs: list, workers: int | None = None) -> list[dict]:
-        """RuntimeError when no worker can start (reasoning-gym missing or broken)."""
-        with self._lock:
-            n = max(1, min(workers or self.size, len(jobs) or 1))
-            try:
-                while len(self._workers) < n:
-                    self._workers.append(_Worker(self.plugins))
-                return self._run(jobs, self._workers[:n])
-            except BaseException:  # leave no half-used worker behind, then re-raise
-                self._kill_all()
-                raise
+    def _new_worker(self) -> _Worker:
+        return _Worker(self.plugins)
 
     def _run(self, jobs, workers: list[_Worker]) -> list[dict]:
         results: list = [None] * len(jobs)
@@ -125,9 +113,8 @@ class ScorerPool:
                     if w.dead or w.proc.poll() is not None or (not w.inflight and w.done >= MAX_JOBS_PER_WORKER):
                         self._charge_head(w, results, queue, {"died": "scorer worker process died"})
                         sel.unregister(w.fd)
-                        w.kill()
-                        workers[i] = self._workers[self._workers.index(w)] = _Worker(self.plugins)
-                        sel.register(workers[i].fd, selectors.EVENT_READ, workers[i])
+                        fresh = self._replace(workers, i)
+                        sel.register(fresh.fd, selectors.EVENT_READ, fresh)
         finally:
             sel.close()
         return results
@@ -186,12 +173,3 @@ class ScorerPool:
             elif not w.ready and now >= w.started + STARTUP_SECONDS:
                 w.kill()
                 raise RuntimeError(f"reasoning-gym scorer worker did not start within {STARTUP_SECONDS:g} s")
-
-    def _kill_all(self) -> None:
-        for w in self._workers:
-            w.kill()
-        self._workers.clear()
-
-    def close(self) -> None:
-        with self._lock:
-            self._kill_all()

@@ -3,19 +3,22 @@
 The worker is a fresh small interpreter (``python -c BOOT``; never a fork of a large trainer, never
 ``multiprocessing``) in its own session, so the parent can SIGKILL it and its children at a deadline. `boot_code`
 gives it a stub `verifiers` package, so it imports only its own module, not every registered verifier. Only JSON
-crosses the pipes: a job is one line to its stdin, a result one line from its stdout. Deadlines, pipelining and
-replacement stay in each pool, because the two pools schedule differently.
+crosses the pipes: a job is one line to its stdin, a result one line from its stdout. `JsonLinesPool` holds the
+workers (started lazily, killed all at once on any failure or at exit); deadlines, pipelining and replacement stay
+in each pool's `_run`, because the two pools schedule differently.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
-__all__ = ["JsonLinesWorker", "boot_code", "PACKAGE_DIR"]
+__all__ = ["JsonLinesWorker", "JsonLinesPool", "boot_code", "PACKAGE_DIR"]
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))  # verifiers/
 
@@ -72,3 +75,49 @@ class JsonLinesWorker:
                 stream.close()
             except OSError:
                 pass
+
+
+class JsonLinesPool:
+    """Up to `size` workers made by `_new_worker`; `run` uses the first n (starting them when missing) under one lock,
+    and a pool whose run fails in any way (KeyboardInterrupt included) kills every worker, so none is left
+    half-used. Subclasses define `_new_worker()` and `_run(jobs, workers)`."""
+
+    def __init__(self, size: int, timeout: float):
+        self.size, self.timeout = size, timeout
+        self._workers: list = []
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def _new_worker(self) -> JsonLinesWorker:
+        raise NotImplementedError
+
+    def _run(self, jobs: list, workers: list) -> list:
+        raise NotImplementedError
+
+    def run(self, jobs: list, workers: int | None = None) -> list:
+        """Results of `jobs` in input order, over at most `workers` (default `size`) worker processes."""
+        with self._lock:
+            n = max(1, min(workers or self.size, len(jobs) or 1))
+            try:
+                while len(self._workers) < n:
+                    self._workers.append(self._new_worker())
+                return self._run(jobs, self._workers[:n])
+            except BaseException:  # leave no half-used worker behind, then re-raise
+                self._kill_all()
+                raise
+
+    def _replace(self, workers: list, i: int) -> JsonLinesWorker:
+        """Kill `workers[i]` and put a fresh worker in its place, in `workers` and in the pool."""
+        old = workers[i]
+        old.kill()
+        workers[i] = self._workers[self._workers.index(old)] = self._new_worker()
+        return workers[i]
+
+    def _kill_all(self) -> None:
+        for w in self._workers:
+            w.kill()
+        self._workers.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            self._kill_all()

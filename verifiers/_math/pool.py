@@ -13,12 +13,10 @@ Only JSON crosses the pipes. Workers are started lazily (several at once, in par
 
 from __future__ import annotations
 
-import atexit
 import selectors
-import threading
 import time
 
-from verifiers._workers import JsonLinesWorker, boot_code
+from verifiers._workers import JsonLinesPool, JsonLinesWorker, boot_code
 
 __all__ = ["WorkerPool", "STARTUP_SECONDS"]
 
@@ -40,35 +38,21 @@ def _failure(job, message: str, status: str = "error") -> list:
     return [reward, status, message] if job[0] == "judge" else [message]
 
 
-class WorkerPool:
+class WorkerPool(JsonLinesPool):
     """Runs ("judge", answer, reference) / ("check", reference, "") / ("canon", answer, "") jobs in killable
     workers, in input order."""
 
-    def __init__(self, size: int, timeout: float):
-        self.size, self.timeout = size, timeout
-        self._workers: list[_Worker] = []
-        self._lock = threading.Lock()
-        atexit.register(self.close)
+    def _new_worker(self) -> _Worker:
+        return _Worker()
 
     def warm(self, n: int) -> None:
         """Start up to `n` workers now without waiting for them (overlaps their start-up with other work)."""
         if self._lock.acquire(blocking=False):
             try:
                 while len(self._workers) < n:
-                    self._workers.append(_Worker())
+                    self._workers.append(self._new_worker())
             finally:
                 self._lock.release()
-
-    def run(self, jobs: list, workers: int | None = None) -> list[list]:
-        with self._lock:
-            n = max(1, min(workers or self.size, len(jobs) or 1))
-            try:
-                while len(self._workers) < n:
-                    self._workers.append(_Worker())
-                return self._run(jobs, self._workers[:n])
-            except BaseException:  # leave no half-used worker behind (KeyboardInterrupt included), then re-raise
-                self._kill_all()
-                raise
 
     def _run(self, jobs, workers: list[_Worker]) -> list[list]:
         results: list = [None] * len(jobs)
@@ -90,9 +74,8 @@ class WorkerPool:
                         if w.job is not None:
                             results[w.job], w.job = _failure(jobs[w.job], "math worker process died"), None
                         sel.unregister(w.fd)
-                        w.kill()
-                        workers[i] = self._workers[self._workers.index(w)] = _Worker()
-                        sel.register(workers[i].fd, selectors.EVENT_READ, workers[i])
+                        fresh = self._replace(workers, i)
+                        sel.register(fresh.fd, selectors.EVENT_READ, fresh)
         finally:
             sel.close()
         return results
@@ -139,12 +122,3 @@ class WorkerPool:
             elif not w.ready and now >= w.started + STARTUP_SECONDS:
                 w.kill()
                 raise RuntimeError(f"math verifier worker did not start within {STARTUP_SECONDS:g} s")
-
-    def _kill_all(self) -> None:
-        for w in self._workers:
-            w.kill()
-        self._workers.clear()
-
-    def close(self) -> None:
-        with self._lock:
-            self._kill_all()
