@@ -118,6 +118,8 @@ class ExperimentConfig:
     eval_temperature: float = _f(1.0, "Sampling temperature at evaluation.")
     eval_max_new_tokens: int | None = _f(None, "Generation length at evaluation. None: max_completion_length.")
     eval_batch_size: int = _f(1024, "Sequences generated at once during evaluation.")
+    test_time_samples: int = _f(64, "`rlvr demo`'s test-time compute: samples per problem at the base model and the "
+                                "final checkpoint (pass@k / maj@k for k = 1, 2, 4, ... up to it).")
     eval_benchmarks: list[dict] = _f([], "Benchmarks tracked at every evaluation, each a mapping with a `name` "
                                          "and a source (docs/benchmarks.md). Empty: the training task's "
                                          "held-out split only.")
@@ -151,6 +153,7 @@ class ExperimentConfig:
             (self.eval_points_per_decade >= 1, "eval_points_per_decade", "use 1 or more"),
             (1 <= self.eval_problems <= self.heldout_size, "eval_problems", "use 1..heldout_size"),
             (self.eval_samples_per_problem >= 1, "eval_samples_per_problem", "use 1 or more"),
+            (self.test_time_samples >= 1, "test_time_samples", "use 1 or more"),
             (all(1 <= k <= self.eval_samples_per_problem for k in self.eval_k), "eval_k",
              "each k must be in 1..eval_samples_per_problem"),
             (self.reward_workers >= 1, "reward_workers", "use 1 or more"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rlvr.config import config_from_dict, load_config
+from rlvr.config import config_from_dict
 from rlvr.pretrain import MAX_POSITIONS
 from rlvr.tasks import get_task
 from rlvr.tasks.pbe import (
@@ -274,26 +274,6 @@ def test_depth_weights_set_the_depth_mix():
     task, rng = cfg.make_task(), random.Random(4)
     depths = [len(task._train_chain(cfg, rng)) for _ in range(2000)]
     assert 3 not in depths and 0.15 < depths.count(1) / len(depths) < 0.4  # held-out depth-2 draws are redrawn
-
-
-# --- the demo config ------------------------------------------------------------------------------------------
-
-def test_demo_config_thousands_of_distinct_training_programs_and_fits_the_context():
-    cfg, _ = load_config(str(REPO / "configs" / "code_demo.yaml"), [])
-    task, o = cfg.make_task(), cfg.make_task().options
-    _, heldout = task.splits(cfg)
-    assert o.completion == "expression" and len(heldout) == cfg.heldout_size
-    rng = random.Random(0)
-    chains = [task._train_chain(cfg, rng) for _ in range(o.train_size)]
-    assert len({expression(c) for c in chains}) >= 2000 and len({signature(c) for c in chains}) >= 1500
-    held = heldout_chains(cfg.heldout_size, o.max_depth, o.heldout_fraction, o.heldout_max_depth)
-    classes, _ = _heldout_sets(cfg.heldout_size, o.max_depth, o.heldout_fraction, o.heldout_max_depth)
-    comp = compositions(o.max_depth)
-    assert {comp[tuple(k for k, _ in c)] for c in held} == set(heldout_classes(o.max_depth, o.heldout_fraction)[0])
-    assert not any(comp[tuple(k for k, _ in c)] in classes for c in chains)  # never a held-out composition
-    assert max(len(expression(c)) for c in chains + list(held)) + 1 <= cfg.max_completion_length  # + eos
-    texts = [task.pretrain_text(cfg, rng) for _ in range(3000)]
-    assert max(len(p) + len(c) for p, c in texts) + 2 <= MAX_POSITIONS  # + bos + eos
 
 
 def test_heldout_inside_false_keeps_only_whole_heldout_compositions_out():

@@ -1,5 +1,6 @@
 """End to end on one config: pretrain (or reuse) the base model, GRPO-train, evaluate, fit and plot, then measure
-test-time compute (pass@k / maj@k for k up to 64) at the base model and the final checkpoint.
+test-time compute (pass@k / maj@k for k up to `test_time_samples`, default 64) at the base model and the final
+checkpoint.
 
     rlvr demo configs/demo.yaml            # what `make demo` runs
 
@@ -35,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"rlvr demo: {stop}")
         return stop.exit_code
     print("[3/5] test-time compute at the base model and the final checkpoint", flush=True)
-    eval_rc = cli_main(["eval", str(run_dir), "--at", "base,final", "--samples", "64", "--k", "1,2,4,8,16,32,64"])
+    n = cfg.test_time_samples
+    ks = ",".join(str(2 ** i) for i in range(n.bit_length()) if 2 ** i < n) + f",{n}"
+    eval_rc = cli_main(["eval", str(run_dir), "--at", "base,final", "--samples", str(n), "--k", ks.lstrip(",")])
     print("[4/5] fitting accuracy against RL compute", flush=True)
     fit_rc = cli_main(["fit", str(run_dir)])
     print("[5/5] plotting", flush=True)

@@ -193,13 +193,22 @@ def contains_heldout(chain: Chain, comp: dict, classes: frozenset, inside: bool 
 
 
 def question(chain: Chain, inputs: list[str]) -> str:
-    return " ".join(f"{x}>{apply(chain, x)}" for x in inputs) + "\n"
+    return examples_text([(x, apply(chain, x)) for x in inputs])
+
+
+def examples_text(pairs: list[tuple[str, str]]) -> str:
+    """The prompt's examples: ``abc>cba xy>yx\\n``."""
+    return " ".join(f"{x}>{y}" for x, y in pairs) + "\n"
 
 
 def reference(chain: Chain, inputs: list[str], prompt: str = "") -> str:
-    """HumanEval-style: ``check(candidate)`` asserts f on `inputs`; a non-empty `prompt` is the code the completion
-    continues (the `code` verifier runs ``prompt + completion``)."""
-    lines = [f"    assert candidate({x!r}) == {apply(chain, x)!r}" for x in inputs]
+    return humaneval_reference([(x, apply(chain, x)) for x in inputs], prompt)
+
+
+def humaneval_reference(pairs: list[tuple[str, str]], prompt: str = "") -> str:
+    """HumanEval-style: ``check(candidate)`` asserts ``f(x) == y`` for every pair; a non-empty `prompt` is the code
+    the completion continues (the `code` verifier runs ``prompt + completion``)."""
+    lines = [f"    assert candidate({x!r}) == {y!r}" for x, y in pairs]
     ref = {"test": "def check(candidate):\n" + "\n".join(lines) + "\n", "entry_point": "f"}
     return json.dumps({**ref, "prompt": prompt} if prompt else ref)
 
