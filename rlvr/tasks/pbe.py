@@ -246,19 +246,25 @@ class PbeOptions:
                                   "whose composition is held out; false: only chains whose whole composition is")
 
     def __post_init__(self):
-        if self.min_length > self.max_length:
-            raise OptionError(f"task 'pbe': min_length {self.min_length} > max_length {self.max_length}; "
-                              "use min_length <= max_length")
-        if self.depth_weights is not None and (len(self.depth_weights) != self.max_depth
-                                               or min(self.depth_weights) < 0 or sum(self.depth_weights) <= 0):
-            raise OptionError(f"task 'pbe': depth_weights {self.depth_weights} must be {self.max_depth} "
-                              "non-negative weights (depths 1..max_depth), not all zero")
+        check_shared_options("pbe", self, "depth_weights", self.max_depth, "depths")
         if (self.heldout_max_depth or 0) > self.max_depth:
             raise OptionError(f"task 'pbe': heldout_max_depth {self.heldout_max_depth} > max_depth "
                               f"{self.max_depth}; use heldout_max_depth <= max_depth")
-        if self.completion not in COMPLETIONS:
-            raise OptionError(f"task 'pbe': completion {self.completion!r} is not one of {COMPLETIONS}; "
-                              "use 'program' or 'expression'")
+
+
+def check_shared_options(task: str, o, weights_name: str, n: int, what: str) -> None:
+    """The checks the programming-by-example tasks share: input lengths, the completion form, and `weights_name`,
+    `n` relative weights of 1..n `what`."""
+    if o.min_length > o.max_length:
+        raise OptionError(f"task '{task}': min_length {o.min_length} > max_length {o.max_length}; "
+                          "use min_length <= max_length")
+    weights = getattr(o, weights_name)
+    if weights is not None and (len(weights) != n or min(weights) < 0 or sum(weights) <= 0):
+        raise OptionError(f"task '{task}': {weights_name} {weights} must be {n} non-negative weights "
+                          f"({what} 1..{n}), not all zero")
+    if o.completion not in COMPLETIONS:
+        raise OptionError(f"task '{task}': completion {o.completion!r} is not one of {COMPLETIONS}; "
+                          "use 'program' or 'expression'")
 
 
 @register_task("pbe")

@@ -40,13 +40,13 @@ from dataclasses import dataclass
 
 from rlvr.tasks import Task, register_task
 from rlvr.tasks.pbe import (
-    COMPLETIONS,
     HIDDEN,
     LETTERS,
     MAX_HELDOUT,
     PREFIX,
     SPLIT_SEED,
     _word,
+    check_shared_options,
     examples_text,
     humaneval_reference,
 )
@@ -131,19 +131,10 @@ class PbeConcatOptions:
         if unknown or len(set(self.kinds)) < 2:
             raise OptionError(f"task 'pbe_concat': kinds {self.kinds} must name at least two of {list(KINDS)}; "
                               f"unknown: {unknown}")
-        if self.min_length > self.max_length:
-            raise OptionError(f"task 'pbe_concat': min_length {self.min_length} > max_length {self.max_length}; "
-                              "use min_length <= max_length")
         if self.heldout_parts > self.max_parts:
             raise OptionError(f"task 'pbe_concat': heldout_parts {self.heldout_parts} > max_parts "
                               f"{self.max_parts}; use heldout_parts <= max_parts")
-        if self.part_weights is not None and (len(self.part_weights) != self.max_parts
-                                              or min(self.part_weights) < 0 or sum(self.part_weights) <= 0):
-            raise OptionError(f"task 'pbe_concat': part_weights {self.part_weights} must be {self.max_parts} "
-                              "non-negative weights (1..max_parts parts), not all zero")
-        if self.completion not in COMPLETIONS:
-            raise OptionError(f"task 'pbe_concat': completion {self.completion!r} is not one of {COMPLETIONS}; "
-                              "use 'expression' or 'program'")
+        check_shared_options("pbe_concat", self, "part_weights", self.max_parts, "parts")
 
 
 @register_task("pbe_concat")
