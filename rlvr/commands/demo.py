@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
         return stop.exit_code
     print("[3/5] test-time compute at the base model and the final checkpoint", flush=True)
     n = cfg.test_time_samples
-    ks = ",".join(str(2 ** i) for i in range(n.bit_length()) if 2 ** i < n) + f",{n}"
-    eval_rc = cli_main(["eval", str(run_dir), "--at", "base,final", "--samples", str(n), "--k", ks.lstrip(",")])
+    ks = ",".join(str(k) for k in [2 ** i for i in range(n.bit_length()) if 2 ** i < n] + [n])  # 1,2,4,...,n
+    eval_rc = cli_main(["eval", str(run_dir), "--at", "base,final", "--samples", str(n), "--k", ks])
     print("[4/5] fitting accuracy against RL compute", flush=True)
     fit_rc = cli_main(["fit", str(run_dir)])
     print("[5/5] plotting", flush=True)

@@ -192,17 +192,26 @@ def contains_heldout(chain: Chain, comp: dict, classes: frozenset, inside: bool 
                                                         for i in range(len(kinds) - 1))
 
 
-def question(chain: Chain, inputs: list[str]) -> str:
-    return examples_text([(x, apply(chain, x)) for x in inputs])
-
-
 def examples_text(pairs: list[tuple[str, str]]) -> str:
     """The prompt's examples: ``abc>cba xy>yx\\n``."""
     return " ".join(f"{x}>{y}" for x, y in pairs) + "\n"
 
 
-def reference(chain: Chain, inputs: list[str], prompt: str = "") -> str:
-    return humaneval_reference([(x, apply(chain, x)) for x in inputs], prompt)
+def example_problem(fn, o, rng: random.Random) -> dict:
+    """A row of a programming-by-example task for the function `fn` (str -> str): `o.examples` shown inputs in the
+    question, those and `HIDDEN` more asserted by the reference, which carries `PREFIX` as its prompt when the
+    completion is the expression. `o`: the task's options (min_length, max_length, examples, completion)."""
+    pairs = [(x, fn(x)) for x in (_word(rng, o.min_length, o.max_length) for _ in range(o.examples + HIDDEN))]
+    prompt = PREFIX if o.completion == "expression" else ""
+    return {"question": examples_text(pairs[:o.examples]), "reference": humaneval_reference(pairs, prompt)}
+
+
+def example_pretrain_text(cfg, o, fn, shown: str, rng: random.Random) -> tuple[str, str]:
+    """A pretraining example: `o.examples` fresh inputs of `fn` as the prompt, the expression `shown` (right or a
+    distractor) as the completion, written as a whole program when `o.completion` is 'program'."""
+    inputs = [_word(rng, o.min_length, o.max_length) for _ in range(o.examples)]
+    text = shown if o.completion == "expression" else PREFIX + shown
+    return cfg.prompt_template.format(question=examples_text([(x, fn(x)) for x in inputs])), text
 
 
 def humaneval_reference(pairs: list[tuple[str, str]], prompt: str = "") -> str:
@@ -273,10 +282,7 @@ class PbeTask(Task):
     Options = PbeOptions
 
     def _problem(self, chain: Chain, rng: random.Random) -> dict:
-        o = self.options
-        inputs = [_word(rng, o.min_length, o.max_length) for _ in range(o.examples + HIDDEN)]
-        prompt = PREFIX if o.completion == "expression" else ""
-        return {"question": question(chain, inputs[:o.examples]), "reference": reference(chain, inputs, prompt)}
+        return example_problem(functools.partial(apply, chain), self.options, rng)
 
     def _depth(self, rng: random.Random) -> int:
         o = self.options
@@ -323,8 +329,5 @@ class PbeTask(Task):
         return chain, rng.choice(drops) if drops else distractor(chain[:1], rng)
 
     def pretrain_text(self, cfg, rng: random.Random) -> tuple[str, str]:
-        o = self.options
         chain, shown = self._pretrain_chains(cfg, rng)
-        inputs = [_word(rng, o.min_length, o.max_length) for _ in range(o.examples)]
-        text = expression(shown) if o.completion == "expression" else program(shown)
-        return cfg.prompt_template.format(question=question(chain, inputs)), text
+        return example_pretrain_text(cfg, self.options, functools.partial(apply, chain), expression(shown), rng)

@@ -40,15 +40,12 @@ from dataclasses import dataclass
 
 from rlvr.tasks import Task, register_task
 from rlvr.tasks.pbe import (
-    HIDDEN,
     LETTERS,
     MAX_HELDOUT,
-    PREFIX,
     SPLIT_SEED,
-    _word,
     check_shared_options,
-    examples_text,
-    humaneval_reference,
+    example_pretrain_text,
+    example_problem,
 )
 from verifiers.options import OptionError, option
 
@@ -166,11 +163,7 @@ class PbeConcatTask(Task):
                 return p
 
     def _problem(self, p: Program, rng: random.Random) -> dict:
-        o = self.options
-        inputs = [_word(rng, o.min_length, o.max_length) for _ in range(o.examples + HIDDEN)]
-        pairs = [(x, apply(p, x)) for x in inputs]
-        prompt = PREFIX if o.completion == "expression" else ""
-        return {"question": examples_text(pairs[:o.examples]), "reference": humaneval_reference(pairs, prompt)}
+        return example_problem(functools.partial(apply, p), self.options, rng)
 
     def heldout_programs(self, n: int) -> list[Program]:
         """`n` held-out programs: the held-out compositions in a fixed shuffled order, in turn, letters drawn."""
@@ -190,13 +183,9 @@ class PbeConcatTask(Task):
         return train, heldout
 
     def pretrain_text(self, cfg, rng: random.Random) -> tuple[str, str]:
-        o = self.options
         p = shown = self._train_program(rng)
         if rng.random() >= cfg.pretrain_answer_fraction:
             shown = replace_one(p, rng, self.kinds)
             while self.is_heldout(shown) or apply(shown, "abcd") == apply(p, "abcd"):
                 shown = replace_one(p, rng, self.kinds)
-        inputs = [_word(rng, o.min_length, o.max_length) for _ in range(o.examples)]
-        text = expression(shown) if o.completion == "expression" else PREFIX + expression(shown)
-        question = examples_text([(x, apply(p, x)) for x in inputs])
-        return cfg.prompt_template.format(question=question), text
+        return example_pretrain_text(cfg, self.options, functools.partial(apply, p), expression(shown), rng)
