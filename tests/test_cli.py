@@ -82,3 +82,11 @@ def test_light_commands_do_not_import_torch():
             "assert not heavy, heavy")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("n, ks", [(1, "1"), (3, "1,2,3"), (16, "1,2,4,8,16"), (64, "1,2,4,8,16,32,64"),
+                                   (100, "1,2,4,8,16,32,64,100")])
+def test_demo_test_time_ks_are_powers_of_two_then_n(n, ks):
+    from rlvr.commands.demo import test_time_ks
+
+    assert test_time_ks(n) == ks

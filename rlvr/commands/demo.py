@@ -20,6 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("overrides", nargs=argparse.REMAINDER, help="--key value pairs overriding the YAML")
 
 
+def test_time_ks(n: int) -> str:
+    """The k values of the test-time curve for n samples per problem: powers of two below n, then n."""
+    return ",".join(str(k) for k in [2 ** i for i in range(n.bit_length()) if 2 ** i < n] + [n])
+
+
 def run(args: argparse.Namespace) -> int:
     from rlvr.cli import main as cli_main
 
@@ -37,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
         return stop.exit_code
     print("[3/5] test-time compute at the base model and the final checkpoint", flush=True)
     n = cfg.test_time_samples
-    ks = ",".join(str(k) for k in [2 ** i for i in range(n.bit_length()) if 2 ** i < n] + [n])  # 1,2,4,...,n
-    eval_rc = cli_main(["eval", str(run_dir), "--at", "base,final", "--samples", str(n), "--k", ks])
+    eval_rc = cli_main(["eval", str(run_dir), "--at", "base,final", "--samples", str(n), "--k", test_time_ks(n)])
     print("[4/5] fitting accuracy against RL compute", flush=True)
     fit_rc = cli_main(["fit", str(run_dir)])
     print("[5/5] plotting", flush=True)
