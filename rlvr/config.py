@@ -80,6 +80,9 @@ class ExperimentConfig:
     pretrain_answer_fraction: float = _f(0.4, "Tiny model: fraction of pretraining examples whose completion is "
                                               "the correct answer; the rest follow a distractor mode, so that "
                                               "pass@k is well above pass@1 and RL has something to sharpen.")
+    pretrain_prompt_loss: bool = _f(False, "Tiny model: also train on the prompt's tokens, as language-model "
+                                           "pretraining does (in a few-shot prompt the later examples' outputs "
+                                           "are predictable); False trains on the completion only.")
     cache_dir: str | None = _f(None, "Where pretrained tiny models are cached. Default: $RLVR_CACHE or "
                                      "~/.cache/rlvr.")
 
@@ -216,7 +219,7 @@ class ExperimentConfig:
 # Keys that define the tiny base model; its cache folder is keyed by their values.
 PRETRAIN_KEYS = ("task", "task_options", "heldout_size", "prompt_template", "pretrain_seed", "hidden_size",
                  "num_layers", "num_heads", "intermediate_size", "pretrain_steps", "pretrain_batch_size",
-                 "pretrain_lr", "pretrain_answer_fraction")
+                 "pretrain_lr", "pretrain_answer_fraction", "pretrain_prompt_loss")
 def _task_class(name: str):
     """The task class named `name`, None for 'dataset'; a UserError naming the key otherwise."""
     if name == "dataset":

@@ -3,6 +3,7 @@
 import fcntl
 import json
 import math
+import os
 import random
 import threading
 
@@ -12,7 +13,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import rlvr.pretrain as pretrain_mod
 from rlvr.cli import main as cli_main
-from rlvr.config import ExperimentConfig
+from rlvr.config import PRETRAIN_KEYS, ExperimentConfig, config_hash
 from rlvr.errors import UserError
 from rlvr.pretrain import (
     MARKER,
@@ -77,6 +78,18 @@ def test_batch_puts_loss_on_completion_and_eos_only():
         assert target == [vocab[ch] for ch in completion] + [vocab["<eos>"]]
 
 
+@pytest.mark.parametrize("task", ["add", "pbe_concat"])
+def test_prompt_loss_also_trains_on_the_prompt_after_bos(task):
+    cfg, vocab = ExperimentConfig(task=task, pretrain_prompt_loss=True), char_vocab()
+    ids, attn, labels = _batch(get_task(task), cfg, random.Random(0), vocab, size=8)
+    rng = random.Random(0)
+    for i in range(8):
+        prompt, completion = get_task(task).pretrain_text(cfg, rng)
+        assert labels[i, 0] == -100  # bos is never a target
+        target = labels[i][labels[i] != -100].tolist()
+        assert target == [vocab[ch] for ch in prompt + completion] + [vocab["<eos>"]]
+
+
 def test_too_long_prompt_template_is_a_clear_error():
     cfg = ExperimentConfig(prompt_template="x" * 200 + "{question}")
     with pytest.raises(ValueError, match="shorten prompt_template"):
@@ -88,8 +101,9 @@ def test_lr_warms_up_then_decays_to_a_tenth(step, factor):
     assert _lr_factor(step, total=100) == pytest.approx(factor, abs=0.01)
 
 
-@pytest.mark.parametrize("env, threads", [(None, 1), ("3", 3), ("junk", 1)])
+@pytest.mark.parametrize("env, threads", [(None, "cores"), ("3", 3), ("1", 1), ("junk", "cores"), ("0", "cores")])
 def test_pretrain_threads(monkeypatch, env, threads):
+    threads = len(os.sched_getaffinity(0)) if threads == "cores" else threads
     if env is None:
         monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     else:
@@ -109,11 +123,19 @@ def test_cache_root_precedence(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("change, same", [({"seed": 5}, True), ({"learning_rate": 1e-3}, True),
                                           ({"hidden_size": 64}, False), ({"pretrain_seed": 1}, False),
-                                          ({"pretrain_answer_fraction": 0.5}, False), ({"heldout_size": 32}, False)])
+                                          ({"pretrain_answer_fraction": 0.5}, False), ({"heldout_size": 32}, False),
+                                          ({"pretrain_prompt_loss": True}, False)])
 def test_cache_key_covers_exactly_the_pretraining_settings(tmp_path, change, same):
     base = model_cache_dir(tiny_cfg(tmp_path))
     assert (model_cache_dir(tiny_cfg(tmp_path, **change)) == base) is same
     assert base.parent == tmp_path / "models" and base.name.startswith("add-h32-l1-")
+
+
+def test_cache_names_made_before_prompt_loss_existed_are_kept(tmp_path):
+    """The key `pretrain_prompt_loss` joins the hash only when on: models cached earlier are still found."""
+    cfg = tiny_cfg(tmp_path)
+    values = {k: getattr(cfg, k) for k in PRETRAIN_KEYS if k != "pretrain_prompt_loss"}
+    assert model_cache_dir(cfg).name.endswith(config_hash(values))
 
 
 # --- pretraining, saving, reuse ------------------------------------------------------------------------------------

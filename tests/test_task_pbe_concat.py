@@ -129,6 +129,31 @@ def test_pretrain_mixture_right_program_or_one_part_off_never_heldout(fraction):
     assert abs(right / 400 - fraction) < 0.08
 
 
+@pytest.mark.parametrize("distractor, program, text", [
+    ("copy", (R, U, L), "s"),
+    ("first_part", (R, U, L), "s[::-1]"),
+    ("no_separator", (R, U, L), 's[::-1]+s.upper()+"k"'),
+    ("no_separator", (R,), "s[::-1]"),  # one part: no separator to leave out, the right program
+])
+def test_distractor_is_wrong_the_same_way_on_every_program(distractor, program, text):
+    task = get_task("pbe_concat", {"distractor": distractor})
+    assert task._distractor(program, random.Random(0)) == text
+
+
+@pytest.mark.parametrize("distractor", ["copy", "first_part", "no_separator"])
+def test_pretrain_mixture_with_a_one_way_distractor(distractor):
+    cfg = cfg_of(pretrain_answer_fraction=0.3, task_options={"distractor": distractor, "part_weights": [0, 0, 1]})
+    task, rng = cfg.make_task(), random.Random(2)
+    right = 0
+    for _ in range(400):
+        prompt, completion = task.pretrain_text(cfg, rng)
+        pairs = [ex.split(">") for ex in prompt.split()]
+        right += all(run_expression(completion, x) == y for x, y in pairs)
+        if completion.count('"-"') < 2:  # the distractor: never right on a 3-part program
+            assert not all(run_expression(completion, x) == y for x, y in pairs)
+    assert abs(right / 400 - 0.3) < 0.08
+
+
 @pytest.mark.parametrize("program", [(R,), (R, U), (("first", ""), L, U)])
 def test_replace_one_changes_exactly_one_part(program):
     rng = random.Random(0)
@@ -148,6 +173,7 @@ def test_replace_one_changes_exactly_one_part(program):
     ({"completion": "body"}, "completion 'body'"),
     ({"part_weights": [1, 1]}, "part_weights"),
     ({"held_out_parts": 2}, "heldout_parts"),
+    ({"distractor": "swap"}, "distractor 'swap' is not one of"),
 ])
 def test_bad_options_are_one_clear_error(options, message):
     with pytest.raises(OptionError, match=message):

@@ -73,9 +73,9 @@ def composition(p: Program) -> tuple[str, ...]:
     return tuple(kind for kind, _ in p)
 
 
-def expression(p: Program) -> str:
+def expression(p: Program, join: str = JOIN) -> str:
     """``expression((("reverse", ""), ("letter", "k")))`` -> ``'s[::-1]+"-"+"k"'``."""
-    return JOIN.join(PARTS[kind][0].replace("{c}", letter) for kind, letter in p)
+    return join.join(PARTS[kind][0].replace("{c}", letter) for kind, letter in p)
 
 
 def apply(p: Program, s: str) -> str:
@@ -104,6 +104,14 @@ def replace_one(p: Program, rng: random.Random, kinds: tuple[str, ...] = KINDS) 
             return p[:i] + (part,) + p[i + 1:]
 
 
+DISTRACTORS = {
+    "replace_one": "the program with one part replaced by another primitive",
+    "copy": "the input unchanged, `s`",
+    "first_part": "the program's first part alone",
+    "no_separator": 'the parts joined without the separator, s[::-1]+"k"',
+}
+
+
 @dataclass(frozen=True)
 class PbeConcatOptions:
     max_parts: int = option(3, "parts a program joins: 1..max_parts", low=2, high=4)
@@ -122,6 +130,8 @@ class PbeConcatOptions:
                              "reference's prompt 'def f(s):return ' comes before it) or 'program' (the whole def)")
     part_weights: list[float] | None = option(None, "relative weights of 1..max_parts parts in training and "
                                               "pretraining programs; None: uniform")
+    distractor: str = option("replace_one", "the pretraining completion when not the right program: " +
+                             ", ".join(f"'{k}' ({v})" for k, v in DISTRACTORS.items()))
 
     def __post_init__(self):
         unknown = [k for k in self.kinds if k not in KINDS]
@@ -131,6 +141,9 @@ class PbeConcatOptions:
         if self.heldout_parts > self.max_parts:
             raise OptionError(f"task 'pbe_concat': heldout_parts {self.heldout_parts} > max_parts "
                               f"{self.max_parts}; use heldout_parts <= max_parts")
+        if self.distractor not in DISTRACTORS:
+            raise OptionError(f"task 'pbe_concat': distractor {self.distractor!r} is not one of "
+                              f"{list(DISTRACTORS)}")
         check_shared_options("pbe_concat", self, "part_weights", self.max_parts, "parts")
 
 
@@ -182,10 +195,24 @@ class PbeConcatTask(Task):
         train = [self._problem(self._train_program(rng), rng) for _ in range(self.options.train_size)]
         return train, heldout
 
-    def pretrain_text(self, cfg, rng: random.Random) -> tuple[str, str]:
-        p = shown = self._train_program(rng)
-        if rng.random() >= cfg.pretrain_answer_fraction:
+    def _distractor(self, p: Program, rng: random.Random) -> str:
+        """The pretraining distractor of `p` (option `distractor`), as completion text. 'copy', 'first_part' and
+        'no_separator' are wrong in one way on every program (the right program for ``s`` or a 1-part program),
+        so what RL unlearns carries over to unseen compositions; 'replace_one' is wrong in a different part each
+        time."""
+        kind = self.options.distractor
+        if kind == "copy":
+            return "s"
+        if kind == "first_part":
+            return expression(p[:1])
+        if kind == "no_separator":
+            return expression(p, join="+")
+        shown = replace_one(p, rng, self.kinds)
+        while self.is_heldout(shown) or apply(shown, "abcd") == apply(p, "abcd"):
             shown = replace_one(p, rng, self.kinds)
-            while self.is_heldout(shown) or apply(shown, "abcd") == apply(p, "abcd"):
-                shown = replace_one(p, rng, self.kinds)
-        return example_pretrain_text(cfg, self.options, functools.partial(apply, p), expression(shown), rng)
+        return expression(shown)
+
+    def pretrain_text(self, cfg, rng: random.Random) -> tuple[str, str]:
+        p = self._train_program(rng)
+        text = expression(p) if rng.random() < cfg.pretrain_answer_fraction else self._distractor(p, rng)
+        return example_pretrain_text(cfg, self.options, functools.partial(apply, p), text, rng)
