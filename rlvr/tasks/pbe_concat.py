@@ -26,9 +26,12 @@ Prompt, completion and reference are those of `pbe` (see its docstring): ``input
 the returned expression, and the reference's HumanEval ``prompt`` ``def f(s):return `` comes before it
 (``completion: program`` writes the whole function); ``check(candidate)`` asserts the shown and 4 hidden inputs;
 the `code` verifier scores it in the sandbox. Pretraining mixture: with probability `pretrain_answer_fraction` the
-right program, else the program with one part replaced by another primitive (never a held-out composition), so the
-base model can sample the right program without preferring it, and what RL unlearns is per part, not per
-composition.
+right program, else a distractor (option `distractor`). The default, 'replace_one', is the program with one part
+replaced by another primitive (never a held-out composition): the base model can sample the right program without
+preferring it, and what RL unlearns is to write a part the examples do not show, which carries over to unseen
+compositions. The others are wrong the same way on every program ('copy' ``s``, 'first_part', 'no_separator'),
+and GRPO unlearned 'no_separator' in about ten steps (docs/code_demo.md). With ``pretrain_prompt_loss`` the base
+model also learns to predict the later examples' outputs, which is what taught it to read the parts.
 """
 
 from __future__ import annotations
