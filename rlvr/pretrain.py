@@ -54,7 +54,11 @@ def pretrain_threads() -> int:
     2 cores ran 8x slower than with one thread each, so `rlvr sweep` gives each run ``OMP_NUM_THREADS=1``.
     """
     value = os.environ.get("OMP_NUM_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else len(os.sched_getaffinity(0))
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    from verifiers.code import available_cores
+
+    return available_cores()
 
 
 def cache_root(cfg: ExperimentConfig) -> Path:

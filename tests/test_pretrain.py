@@ -111,6 +111,14 @@ def test_pretrain_threads(monkeypatch, env, threads):
     assert pretrain_threads() == threads
 
 
+def test_pretrain_threads_without_sched_getaffinity(monkeypatch):
+    """macOS has no os.sched_getaffinity: every core."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert pretrain_threads() == 6
+
+
 # --- cache location ------------------------------------------------------------------------------------------------
 
 def test_cache_root_precedence(monkeypatch, tmp_path):

@@ -62,13 +62,6 @@ def _options_epilog() -> str:
     return "\n".join(lines)
 
 
-def available_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
 def _verifier_options(args: argparse.Namespace) -> dict:
     """--verifier_options then each --option, as one mapping (checked by the verifier's own options class)."""
     options: dict = {}
@@ -155,7 +148,11 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and "workers" in getattr(cls.Options, "__dataclass_fields__", {}):
         options.setdefault("workers", args.workers)  # e.g. the code sandbox keeps this many judges ready
     verifier = get_verifier(args.verifier, **options)
-    workers = args.workers or getattr(verifier, "workers", None) or available_cores()
+    workers = args.workers or getattr(verifier, "workers", None)
+    if not workers:
+        from verifiers.code import available_cores
+
+        workers = available_cores()
     try:
         if single:
             print(json.dumps(verifier.verify(args.completion, args.reference).to_dict(), ensure_ascii=False))
