@@ -29,6 +29,11 @@ def run_expression(text: str, s: str) -> str:
     return scope["f"](s)
 
 
+def shows_examples(prompt: str, completion: str) -> bool:
+    """The completion computes every ``input>output`` example of the prompt."""
+    return all(run_expression(completion, x) == y for x, y in (ex.split(">") for ex in prompt.split()))
+
+
 # --- programs -----------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("program, text, inp, out", [
@@ -123,8 +128,7 @@ def test_pretrain_mixture_right_program_or_one_part_off_never_heldout(fraction):
     held_texts = {expression(p) for p in task.heldout_programs(146)}
     for _ in range(400):
         prompt, completion = task.pretrain_text(cfg, rng)
-        pairs = [ex.split(">") for ex in prompt.split()]
-        right += all(run_expression(completion, x) == y for x, y in pairs)
+        right += shows_examples(prompt, completion)
         assert completion not in held_texts
     assert abs(right / 400 - fraction) < 0.08
 
@@ -147,10 +151,10 @@ def test_pretrain_mixture_with_a_one_way_distractor(distractor):
     right = 0
     for _ in range(400):
         prompt, completion = task.pretrain_text(cfg, rng)
-        pairs = [ex.split(">") for ex in prompt.split()]
-        right += all(run_expression(completion, x) == y for x, y in pairs)
+        ok = shows_examples(prompt, completion)
+        right += ok
         if completion.count('"-"') < 2:  # the distractor: never right on a 3-part program
-            assert not all(run_expression(completion, x) == y for x, y in pairs)
+            assert not ok
     assert abs(right / 400 - 0.3) < 0.08
 
 
