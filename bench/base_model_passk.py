@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from rlvr.config import load_config
-    from rlvr.pretrain import ensure_base_model
+    from rlvr.pretraining.pretrain import ensure_base_model
 
     torch.set_num_threads(args.threads)
     cfg, _ = load_config(args.config, overrides)

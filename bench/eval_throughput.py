@@ -3,7 +3,7 @@
     .venv/bin/python bench/eval_throughput.py configs/demo.yaml [--samples 8,64] [--repeat 3] [--threads 2]
 
 Builds (or reuses) the config's base model and samples completions for the config's first benchmark (its
-``eval_problems`` problems) with `rlvr.evaluate.sample_completions` in three ways, each `--repeat` times,
+``eval_problems`` problems) with `rlvr.evaluation.evaluate.sample_completions` in three ways, each `--repeat` times,
 alternating, and reports the median seconds and sampled tokens per second of each:
 
 - ``before``: what evaluation did before issue 13: ``generate(num_return_sequences=n)`` (every prompt copied n times
@@ -40,11 +40,11 @@ def main() -> int:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from rlvr.benchmarks import build_benchmarks
     from rlvr.config import load_config
     from rlvr.data import build_datasets
-    from rlvr.evaluate import prompt_text, sample_completions
-    from rlvr.pretrain import ensure_base_model
+    from rlvr.evaluation.benchmarks import build_benchmarks
+    from rlvr.evaluation.evaluate import prompt_text, sample_completions
+    from rlvr.pretraining.pretrain import ensure_base_model
 
     torch.set_num_threads(args.threads)
     cfg, _ = load_config(args.config)

@@ -149,7 +149,7 @@ def long_prompts(rows: list[dict], cfg: ExperimentConfig, tokenizer, limit: int)
 
     A prompt of more than 8 characters per allowed token is refused from its length alone, without tokenizing it
     (no tokenizer makes a token of more than a few characters of ordinary text), so a 10 MB row costs nothing."""
-    from rlvr.evaluate import prompt_text
+    from rlvr.evaluation.evaluate import prompt_text
 
     bad, candidates = [], []
     for i, row in enumerate(rows, 1):

@@ -4,10 +4,11 @@ import json
 
 import pytest
 
-from rlvr.benchmarks import build_benchmarks, parse_specs
 from rlvr.config import config_from_dict
 from rlvr.data import build_datasets
 from rlvr.errors import UserError
+from rlvr.evaluation.benchmarks import build_benchmarks
+from rlvr.evaluation.specs import parse_specs
 
 BASE = {"task": "add", "task_options": {"operand_max": 99, "train_size": 2000}, "heldout_size": 64,
         "eval_problems": 32, "eval_samples_per_problem": 8, "eval_k": [8]}

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from rlvr.checkpoints import MARKER, CompletionMarker, checkpoint_step, newest_complete, remove_incomplete
+from rlvr.runfolder.checkpoints import MARKER, CompletionMarker, checkpoint_step, newest_complete, remove_incomplete
 
 
 def make(folder, step, complete):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rlvr.config import config_from_dict
-from rlvr.jsonl import read_jsonl
+from rlvr.runfolder.jsonl import read_jsonl
 from rlvr.tasks.pbe import distractor, heldout_chains, program
 from verifiers import get_verifier
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from rlvr.compute import ComputeLedger, FlopsPerToken, flops_params, recomputes_old_logps
+from rlvr.training.compute import ComputeLedger, FlopsPerToken, flops_params, recomputes_old_logps
 
 
 def tiny_llama(tied: bool) -> LlamaForCausalLM:

@@ -8,7 +8,7 @@ import pytest
 from rlvr.config import ExperimentConfig
 from rlvr.data import build_datasets
 from rlvr.errors import UserError
-from rlvr.tokenizer import build_char_tokenizer
+from rlvr.pretraining.tokenizer import build_char_tokenizer
 
 
 class IntVerifier:

@@ -4,10 +4,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from rlvr.benchmarks import Benchmark
-from rlvr.eval_schedule import LogSpacedEvaluator, log_bucket
-from rlvr.jsonl import append_jsonl, read_jsonl
-from rlvr.runfolder import RunFolder
+from rlvr.evaluation.benchmarks import Benchmark
+from rlvr.runfolder.folder import RunFolder
+from rlvr.runfolder.jsonl import append_jsonl, read_jsonl
+from rlvr.training.eval_schedule import LogSpacedEvaluator, log_bucket
 
 
 @pytest.mark.parametrize("compute, bucket", [(1.0, 0), (2.0, 0), (2.16, 1), (10.0, 3), (99.0, 5), (100.0, 6)])

@@ -4,8 +4,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from rlvr.compute import flops_params
-from rlvr.evaluate import EvalSettings, evaluate, prompt_text, sample_completions
+from rlvr.evaluation.evaluate import EvalSettings, evaluate, prompt_text, sample_completions
+from rlvr.training.compute import flops_params
 from verifiers import Verdict, Verifier
 
 

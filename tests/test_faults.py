@@ -13,11 +13,11 @@ import sys
 import pytest
 from conftest import REPO, SMOKE, run_rlvr
 
-from rlvr.checkpoints import check_checkpoint
 from rlvr.config import load_config
-from rlvr.guards import verifier_totals
-from rlvr.jsonl import read_jsonl
-from rlvr.runfolder import RunFolder
+from rlvr.runfolder.checkpoints import check_checkpoint
+from rlvr.runfolder.folder import RunFolder
+from rlvr.runfolder.guards import verifier_totals
+from rlvr.runfolder.jsonl import read_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +161,7 @@ def test_a_second_copy_on_a_locked_run_folder_exits_naming_the_holder(cache, tmp
 
 def test_the_lock_dies_with_its_process(cache, tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\nfrom rlvr.config import load_config\nfrom rlvr.runfolder import RunFolder\n"
+        "import sys, time\nfrom rlvr.config import load_config\nfrom rlvr.runfolder.folder import RunFolder\n"
         f"cfg, _ = load_config({str(SMOKE)!r}, ['--run_dir', {str(tmp_path / 'run')!r}])\n"
         f"w = RunFolder({str(tmp_path / 'run')!r}).writer(cfg)\nw.__enter__()\nprint('locked', flush=True)\n"
         "time.sleep(600)\n")], stdout=subprocess.PIPE, text=True)

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from rlvr.jsonl import append_jsonl, latest_per_key, read_jsonl, repair_jsonl, to_strict, write_json_atomic
+from rlvr.runfolder.jsonl import append_jsonl, latest_per_key, read_jsonl, repair_jsonl, to_strict, write_json_atomic
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from rlvr.passk import majority_at_k, mean_pass_at_k, pass_at_k
+from rlvr.evaluation.passk import majority_at_k, mean_pass_at_k, pass_at_k
 
 
 def brute_force(n: int, c: int, k: int) -> float:

@@ -11,11 +11,11 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-import rlvr.pretrain as pretrain_mod
+import rlvr.pretraining.pretrain as pretrain_mod
 from rlvr.cli import main as cli_main
 from rlvr.config import PRETRAIN_KEYS, ExperimentConfig, config_hash
 from rlvr.errors import UserError
-from rlvr.pretrain import (
+from rlvr.pretraining.pretrain import (
     MARKER,
     _batch,
     _lr_factor,
@@ -25,8 +25,8 @@ from rlvr.pretrain import (
     model_cache_dir,
     pretrain_threads,
 )
+from rlvr.pretraining.tokenizer import char_vocab
 from rlvr.tasks import get_task
-from rlvr.tokenizer import char_vocab
 
 TINY = {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64, "pretrain_steps": 20,
         "pretrain_batch_size": 16, "task_options": {"train_size": 100}, "heldout_size": 16, "eval_problems": 16}
@@ -170,7 +170,7 @@ def test_pretraining_changes_the_weights(pretrained, cache):
 
 def test_second_call_reuses_the_cache(pretrained, cache, monkeypatch, caplog):
     monkeypatch.setattr(pretrain_mod, "pretrain", lambda *a: pytest.fail("pretrained again instead of reusing"))
-    with caplog.at_level("INFO", logger="rlvr.pretrain"):
+    with caplog.at_level("INFO", logger="rlvr.pretraining.pretrain"):
         assert ensure_base_model(tiny_cfg(cache, seed=3)) == pretrained  # an RL setting does not matter
     assert "reusing" in caplog.text
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rlvr.reward import VerifierReward, completion_text
+from rlvr.training.reward import VerifierReward, completion_text
 from verifiers import Verdict, Verifier
 
 

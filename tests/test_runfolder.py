@@ -3,7 +3,7 @@
 import pytest
 
 from rlvr.config import config_from_dict
-from rlvr.runfolder import RunFolder, identity_hash, list_run_dirs
+from rlvr.runfolder.folder import RunFolder, identity_hash, list_run_dirs
 
 
 def find_or_name_run_dir(cfg, overrides=None):

@@ -9,7 +9,7 @@ import pytest
 
 from rlvr.config import ExperimentConfig
 from rlvr.errors import UserError
-from rlvr.sweep import SweepPoint, load_sweep, run_parallel
+from rlvr.training.sweep import SweepPoint, load_sweep, run_parallel
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -144,7 +144,7 @@ def test_a_failing_point_is_reported_with_its_log_and_the_others_finish(tmp_path
 
 
 def test_combined_progress_shows_each_running_points_step(tmp_path, monkeypatch):
-    monkeypatch.setattr("rlvr.sweep.PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr("rlvr.training.sweep.PROGRESS_SECONDS", 0.0)
     program = ("import json, time, os; os.makedirs({d!r}, exist_ok=True); "
                "open(os.path.join({d!r}, 'metrics.jsonl'), 'w').write(json.dumps({{'step': 3}}) + '\\n'); "
                "time.sleep(2)")
@@ -161,7 +161,7 @@ def test_combined_progress_shows_each_running_points_step(tmp_path, monkeypatch)
     (b"pretrain: 100%|##########| 1500/1500 [06:10<00:00, 4.05step/s]\nGRPO: 0%", "p0 pretraining 1500/1500"),
 ])
 def test_progress_before_the_first_step_shows_pretraining(tmp_path, log, shown):
-    from rlvr.sweep import _progress, _Running
+    from rlvr.training.sweep import _progress, _Running
 
     (tmp_path / "p.log").write_bytes(log)
     job = _Running(SweepPoint(0, {}), tmp_path / "run", tmp_path / "p.log", proc=None)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rlvr.config import config_from_dict
-from rlvr.pretrain import MAX_POSITIONS
+from rlvr.pretraining.pretrain import MAX_POSITIONS
 from rlvr.tasks import get_task
 from rlvr.tasks.pbe import (
     PREFIX,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rlvr.config import config_from_dict, load_config
-from rlvr.pretrain import MAX_POSITIONS
+from rlvr.pretraining.pretrain import MAX_POSITIONS
 from rlvr.tasks import get_task
 from rlvr.tasks.pbe import PREFIX
 from rlvr.tasks.pbe_concat import KINDS, apply, composition, expression, heldout_compositions, replace_one

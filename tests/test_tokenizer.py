@@ -3,7 +3,7 @@
 import pytest
 from transformers import AutoTokenizer
 
-from rlvr.tokenizer import CHARACTERS, SPECIAL_TOKENS, build_char_tokenizer, char_vocab
+from rlvr.pretraining.tokenizer import CHARACTERS, SPECIAL_TOKENS, build_char_tokenizer, char_vocab
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,9 @@
 
 from types import SimpleNamespace
 
-from rlvr.jsonl import read_jsonl
-from rlvr.runfolder import RunFolder
-from rlvr.tracker import RunRecorder, SampleWriter
+from rlvr.runfolder.folder import RunFolder
+from rlvr.runfolder.jsonl import read_jsonl
+from rlvr.training.tracker import RunRecorder, SampleWriter
 
 
 def batch(n):

@@ -13,7 +13,7 @@ import torch
 from conftest import REPO, SMOKE, start_rlvr
 
 from rlvr.config import load_config
-from rlvr.jsonl import read_jsonl
+from rlvr.runfolder.jsonl import read_jsonl
 
 REQUIRED_METRICS = ("step", "compute/flops", "compute/flops_generate", "compute/flops_train", "tokens/total",
                     "tokens/step", "time/wall", "reward", "run_id", "attempt")
@@ -29,8 +29,8 @@ def smoke(workdir: Path, *extra: str):
 
 
 def test_two_grpo_steps_change_parameters_and_count_flops(workdir):
-    from rlvr.runfolder import RunFolder
-    from rlvr.train import build_trainer
+    from rlvr.runfolder.folder import RunFolder
+    from rlvr.training.train import build_trainer
 
     cfg, _ = smoke(workdir)
     run_dir = workdir / "direct"

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from rlvr.analysis.bootstrap import percentile_interval
-from rlvr.jsonl import latest_per_key
-from rlvr.runfolder import CONFIG, EVALS, RunFolder
+from rlvr.runfolder.folder import CONFIG, EVALS, RunFolder
+from rlvr.runfolder.jsonl import latest_per_key
 
 __all__ = ["load_points", "load_subset_points", "fit_points", "fit_runs", "group_runs", "MIN_POINTS", "MIN_DECADES"]
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rlvr.runfolder import EVALS, FIT, METRICS, SUMMARY, TEST_TIME, RunFolder
+from rlvr.runfolder.folder import EVALS, FIT, METRICS, SUMMARY, TEST_TIME, RunFolder
 
 __all__ = ["plot_runs", "group_labels"]
 
@@ -118,7 +118,7 @@ def _panel_grid(plt, n: int, height: float = 6.0, width: float = 6.4):
 
 
 def _rows(runs, bench: str) -> list[dict]:
-    from rlvr.jsonl import latest_per_key
+    from rlvr.runfolder.jsonl import latest_per_key
 
     out = []
     for run in runs:
@@ -239,7 +239,7 @@ def _accuracy_figure(groups, labels, name, benches, fits, out: Path, show_famili
 
 
 def _reward_figure(groups, labels, out: Path) -> Path | None:
-    from rlvr.jsonl import latest_per_key
+    from rlvr.runfolder.jsonl import latest_per_key
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=110)

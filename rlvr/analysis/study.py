@@ -41,8 +41,8 @@ Z_NOISE = 2.0  # a point is within evaluation noise of a fit when |residual| <= 
 
 def load_evals(run_dirs: list[Path]) -> list[list[dict]]:
     """Each run's evals.jsonl rows (the last attempt of each step and benchmark), read once for the whole study."""
-    from rlvr.jsonl import latest_per_key
-    from rlvr.runfolder import EVALS, RunFolder
+    from rlvr.runfolder.folder import EVALS, RunFolder
+    from rlvr.runfolder.jsonl import latest_per_key
 
     return [latest_per_key(RunFolder(run).read(EVALS), ("step", "benchmark")) for run in run_dirs]
 

@@ -80,8 +80,8 @@ def _long_prompts(cfg, rows: list[dict]) -> list[tuple[int, object, str]]:
             print(f"prompt lengths not checked: cannot load the tokenizer of {cfg.model_name_or_path!r} ({err})")
             return []
     else:
-        from rlvr.pretrain import MAX_POSITIONS
-        from rlvr.tokenizer import build_char_tokenizer
+        from rlvr.pretraining.pretrain import MAX_POSITIONS
+        from rlvr.pretraining.tokenizer import build_char_tokenizer
 
         tokenizer, positions = build_char_tokenizer(), MAX_POSITIONS
     limit = prompt_limit(cfg, positions)

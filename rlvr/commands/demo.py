@@ -30,8 +30,8 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.time()
     cfg, overrides = load_config(args.config, args.overrides)
-    from rlvr.pretrain import ensure_base_model
-    from rlvr.train import Preempted, train
+    from rlvr.pretraining.pretrain import ensure_base_model
+    from rlvr.training.train import Preempted, train
 
     print(f"[1/5] base model: {ensure_base_model(cfg)}", flush=True)
     print("[2/5] GRPO training with log-spaced held-out evaluation", flush=True)

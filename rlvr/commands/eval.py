@@ -54,11 +54,11 @@ def _parse_k(text: str | None) -> tuple[int, ...] | None:
 
 def _checkpoint(run, cfg, which: str) -> tuple[str, int, float]:
     """(model folder, step, RL compute) of `which`: base, final/latest, or a step number."""
-    from rlvr.checkpoints import checkpoint_step, newest_complete
-    from rlvr.compute import LEDGER_FILE
+    from rlvr.runfolder.checkpoints import checkpoint_step, newest_complete
+    from rlvr.training.compute import LEDGER_FILE
 
     if which == "base":
-        from rlvr.pretrain import ensure_base_model
+        from rlvr.pretraining.pretrain import ensure_base_model
 
         return str(ensure_base_model(cfg)), 0, 0.0
     if which in ("final", "latest"):
@@ -81,7 +81,7 @@ def _checkpoint(run, cfg, which: str) -> tuple[str, int, float]:
 
 def _resolve(args) -> tuple[object, object, str]:
     from rlvr.config import load_config
-    from rlvr.runfolder import CONFIG, RunFolder
+    from rlvr.runfolder.folder import CONFIG, RunFolder
 
     target = Path(args.target)
     if not target.exists():
@@ -95,7 +95,7 @@ def _resolve(args) -> tuple[object, object, str]:
     if not args.config:
         raise UserError(f"{args.target} is not a run folder; pass --config CONFIG.yaml to define the benchmark")
     cfg, _ = load_config(args.config)
-    from rlvr.checkpoints import check_model_folder
+    from rlvr.runfolder.checkpoints import check_model_folder
 
     if (why := check_model_folder(target)) is not None:
         raise UserError(f"{target} cannot be evaluated: {why}. Pass a run folder, a complete checkpoint, or a "
@@ -114,7 +114,7 @@ def _load(model_path: str, cfg):
     if cfg.use_vllm:
         from vllm import LLM
 
-        from rlvr.evaluate import sample_completions_vllm
+        from rlvr.evaluation.evaluate import sample_completions_vllm
 
         llm = LLM(model=model_path, seed=cfg.seed, dtype="bfloat16" if cfg.bf16 else "auto")
         sampler = lambda prompts, settings: sample_completions_vllm(llm, prompts, settings)  # noqa: E731
@@ -129,8 +129,8 @@ def _load(model_path: str, cfg):
 def _benchmarks(cfg, model_path: str, args, ks):
     from transformers import AutoTokenizer
 
-    from rlvr.benchmarks import build_benchmarks
     from rlvr.data import build_datasets
+    from rlvr.evaluation.benchmarks import build_benchmarks
 
     verifier = cfg.make_verifier()
     tokenizer = AutoTokenizer.from_pretrained(model_path)
@@ -142,8 +142,8 @@ def run(args: argparse.Namespace) -> int:
     cfg, run_folder, model_path = _resolve(args)
     if args.at:
         return _test_time(args, cfg, run_folder)
-    from rlvr.evaluate import evaluate
-    from rlvr.jsonl import append_jsonl
+    from rlvr.evaluation.evaluate import evaluate
+    from rlvr.runfolder.jsonl import append_jsonl
 
     if model_path is None:
         model_path = _checkpoint(run_folder, cfg, args.checkpoint)[0]
@@ -161,9 +161,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _test_time(args, cfg, run) -> int:
-    from rlvr.evaluate import evaluate
-    from rlvr.jsonl import append_jsonl
-    from rlvr.runfolder import TEST_TIME
+    from rlvr.evaluation.evaluate import evaluate
+    from rlvr.runfolder.folder import TEST_TIME
+    from rlvr.runfolder.jsonl import append_jsonl
 
     ks = _parse_k(args.k or DEFAULT_K)
     if args.samples is None:

@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from rlvr.analysis.fit import fit_runs, group_runs
-    from rlvr.jsonl import write_json_atomic
-    from rlvr.runfolder import FIT, RunFolder, list_run_dirs
+    from rlvr.runfolder.folder import FIT, RunFolder, list_run_dirs
+    from rlvr.runfolder.jsonl import write_json_atomic
 
     if not 0 < args.target < 1:
         raise ValueError(f"--target must be an accuracy strictly between 0 and 1, got {args.target}")

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from rlvr.analysis.plots import plot_runs
-    from rlvr.runfolder import list_run_dirs
+    from rlvr.runfolder.folder import list_run_dirs
 
     runs = list_run_dirs(args.runs)
     if args.output:

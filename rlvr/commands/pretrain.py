@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     if cfg.model_name_or_path:
         print(f"model_name_or_path is set ({cfg.model_name_or_path}); nothing to pretrain")
         return 0
-    from rlvr.pretrain import ensure_base_model
+    from rlvr.pretraining.pretrain import ensure_base_model
 
     print(f"base model: {ensure_base_model(cfg)}")
     return 0

@@ -24,8 +24,8 @@ def run(args: argparse.Namespace) -> int:
 
     from rlvr.analysis.study import study_runs
     from rlvr.analysis.study_plots import plot_study
-    from rlvr.jsonl import write_json_atomic
-    from rlvr.runfolder import list_run_dirs
+    from rlvr.runfolder.folder import list_run_dirs
+    from rlvr.runfolder.jsonl import write_json_atomic
 
     if args.draws < 20:
         raise ValueError(f"--draws must be at least 20 for a 95% interval, got {args.draws}")

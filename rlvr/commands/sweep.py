@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rlvr.runfolder import RunFolder
-    from rlvr.sweep import load_sweep, run_parallel
+    from rlvr.runfolder.folder import RunFolder
+    from rlvr.training.sweep import load_sweep, run_parallel
 
     if args.jobs < 1:
         raise ValueError(f"--jobs {args.jobs} must be 1 or more (points run at once)")

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg, overrides = load_config(args.config, args.overrides)
-    from rlvr.train import Preempted, train
+    from rlvr.training.train import Preempted, train
 
     try:
         run_dir = train(cfg, overrides)

@@ -237,7 +237,7 @@ class ReasoningGymTask(Task):
     def _check_text(self, cfg, prompt: str, completion: str) -> None:
         if cfg.model_name_or_path:
             return
-        from rlvr.pretrain import MAX_POSITIONS
+        from rlvr.pretraining.pretrain import MAX_POSITIONS
 
         tokens = 1 + len(prompt) + len(completion) + 1  # <bos> prompt completion <eos>, one token per character
         if tokens > MAX_POSITIONS:
@@ -249,7 +249,7 @@ class ReasoningGymTask(Task):
         self._check_chars(prompt + completion)
 
     def _check_chars(self, text: str) -> None:
-        from rlvr.tokenizer import CHARACTERS
+        from rlvr.pretraining.tokenizer import CHARACTERS
 
         bad = sorted(set(text) - set(CHARACTERS))
         if bad:

@@ -20,13 +20,13 @@ import shutil
 import time
 from pathlib import Path
 
-from rlvr.checkpoints import checkpoint_step
 from rlvr.config import ExperimentConfig
 from rlvr.errors import UserError
-from rlvr.guards import Diverged, DivergenceGuard, resume_point, verifier_totals
-from rlvr.preemption import GracefulStop
-from rlvr.runfolder import EVENTS, METRICS, RunFolder
-from rlvr.tracker import RunRecorder
+from rlvr.runfolder.checkpoints import checkpoint_step
+from rlvr.runfolder.folder import EVENTS, METRICS, RunFolder
+from rlvr.runfolder.guards import Diverged, DivergenceGuard, resume_point, verifier_totals
+from rlvr.runfolder.preemption import GracefulStop
+from rlvr.training.tracker import RunRecorder
 
 __all__ = ["train", "grpo_args", "Preempted"]
 
@@ -163,13 +163,13 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     from transformers.utils import logging as hf_logging
     from trl import GRPOTrainer
 
-    from rlvr.benchmarks import make_evaluator
-    from rlvr.checkpoints import CompletionMarker
-    from rlvr.compute import ComputeLedger, FlopsPerToken, flops_params, recomputes_old_logps
     from rlvr.data import build_datasets
-    from rlvr.pretrain import ensure_base_model
-    from rlvr.reward import VerifierReward
-    from rlvr.tracker import SampleWriter
+    from rlvr.pretraining.pretrain import ensure_base_model
+    from rlvr.runfolder.checkpoints import CompletionMarker
+    from rlvr.training.compute import ComputeLedger, FlopsPerToken, flops_params, recomputes_old_logps
+    from rlvr.training.eval_schedule import make_evaluator
+    from rlvr.training.reward import VerifierReward
+    from rlvr.training.tracker import SampleWriter
 
     hf_logging.disable_progress_bar()  # no "Writing model shards" bar at every checkpoint; ours is the only bar
     torch.manual_seed(cfg.seed)

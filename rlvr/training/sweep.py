@@ -83,7 +83,7 @@ class Sweep:
         return load_config(self.base, point.argv(self.base)[3:])
 
     def run_dir(self, point: SweepPoint) -> Path:
-        from rlvr.runfolder import RunFolder
+        from rlvr.runfolder.folder import RunFolder
 
         cfg, overrides = self.config(point)
         return RunFolder.for_config(cfg, overrides).path
@@ -140,7 +140,7 @@ def _pretraining(log: Path) -> str | None:
 
 def run_parallel(sweep: Sweep, points: list[SweepPoint], jobs: int, out=None) -> list[tuple[int, int]]:
     """Run `points` (none complete) with up to `jobs` at once; returns [(index, exit status)] of the failed ones."""
-    from rlvr.runfolder import RunFolder
+    from rlvr.runfolder.folder import RunFolder
 
     out = out or sys.stdout
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}

@@ -16,7 +16,7 @@ import time
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
 
-from rlvr.runfolder import METRICS, SAMPLES, RunFolder
+from rlvr.runfolder.folder import METRICS, SAMPLES, RunFolder
 
 __all__ = ["RunRecorder", "SampleWriter"]
 

@@ -33,10 +33,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from rlvr.config import ExperimentConfig, config_from_dict, config_hash, dump_config, option_defaults
+from rlvr.config.experiment import ExperimentConfig
 from rlvr.errors import UserError
-from rlvr.jsonl import append_jsonl, read_jsonl, repair_jsonl, write_json_atomic
-from rlvr.yamlio import load_yaml
+from rlvr.runfolder.jsonl import append_jsonl, read_jsonl, repair_jsonl, write_json_atomic
 
 __all__ = ["RunFolder", "identity_hash", "list_run_dirs", "CONFIG", "ENV", "METRICS", "EVALS", "SAMPLES",
            "EVENTS", "TEST_TIME", "FIT", "SUMMARY", "CHECKPOINTS", "LOCK"]
@@ -46,23 +45,12 @@ METRICS, EVALS, SAMPLES, EVENTS, TEST_TIME = (
     "metrics.jsonl", "evals.jsonl", "samples.jsonl", "events.jsonl", "test_time.jsonl")
 JSONL_FILES = (METRICS, EVALS, SAMPLES, EVENTS, TEST_TIME)
 CHECKPOINTS, LOCK = "checkpoints", ".lock"
-# Keys that say where a run is written, not what it is.
-_LOCATION_KEYS = {"output_dir", "run_dir", "cache_dir"}
-_OPTION_KEYS = {"task_options", "verifier_options"}
 _MAX_SHOWN = 3  # overrides spelled out in a folder name; keeps names readable
 
 
 def identity_hash(cfg: ExperimentConfig) -> str:
-    """Hash of the values that differ from the defaults (location keys excluded), plugin options included the same
-    way. Keys and options added later with a default therefore leave existing runs' identities unchanged."""
-    defaults = ExperimentConfig().to_dict()
-    values = {k: v for k, v in cfg.to_dict().items() if k not in _LOCATION_KEYS | _OPTION_KEYS
-              and v != defaults.get(k)}
-    for key, plugin_defaults in option_defaults(cfg).items():
-        changed = {k: v for k, v in getattr(cfg, key).items() if plugin_defaults.get(k) != v}
-        if changed:
-            values[key] = changed
-    return config_hash(values)
+    """The run identity of a config (`ExperimentConfig.identity`): the hash at the end of a run folder's name."""
+    return cfg.identity()
 
 
 def _slug(value) -> str:
@@ -113,7 +101,8 @@ class RunFolder:
             matches = sorted(p for p in parent.iterdir() if p.is_dir() and p.name.endswith(f"-{digest}"))
             if matches:
                 return cls(matches[-1])
-        shown = {k: v for k, v in _flat(overrides or {}).items() if k not in _LOCATION_KEYS | {"seed", "experiment"}}
+        hidden = ExperimentConfig.LOCATION_KEYS | {"seed", "experiment"}
+        shown = {k: v for k, v in _flat(overrides or {}).items() if k not in hidden}
         parts = [time.strftime("%Y%m%d"), _slug(cfg.experiment)]
         parts += [f"{_slug(k)}={_slug(v)}" for k, v in sorted(shown.items())[:_MAX_SHOWN]]  # the hash says the rest
         parts += [f"s{cfg.seed}", digest]
@@ -135,7 +124,7 @@ class RunFolder:
         except UnicodeDecodeError:
             raise UserError(f"{path} is not UTF-8 text; the run folder is damaged") from None
         try:
-            return config_from_dict(load_yaml(text, str(path)) or {}, str(path))
+            return ExperimentConfig.from_yaml(text, str(path))
         except ValueError as err:
             raise UserError(f"run folder {self.path} has an unreadable {CONFIG} ({err}); pick another run_dir") \
                 from None
@@ -152,7 +141,7 @@ class RunFolder:
         old = self.load_config()
         if identity_hash(old) != identity_hash(cfg):
             new_d, old_d = cfg.to_dict(), old.to_dict()
-            diff = sorted(k for k, v in new_d.items() if old_d.get(k) != v and k not in _LOCATION_KEYS)
+            diff = sorted(k for k, v in new_d.items() if old_d.get(k) != v and k not in ExperimentConfig.LOCATION_KEYS)
             raise UserError(f"run folder {self.path} holds a run of a different config (differs in: "
                             f"{', '.join(diff)}). Refusing to mix runs; pass another --run_dir, or delete that "
                             "folder to start over.")
@@ -182,7 +171,7 @@ class RunFolder:
             config_path = self.path / CONFIG
             if not config_path.exists():
                 tmp = self.path / f".{CONFIG}.tmp"
-                tmp.write_text(dump_config(cfg), encoding="utf-8")
+                tmp.write_text(cfg.to_yaml(), encoding="utf-8")
                 os.replace(tmp, config_path)
             yield self.attempt
         finally:
@@ -209,7 +198,7 @@ class RunFolder:
             self._lock_fd = None
 
     def _start_attempt(self) -> int:
-        from rlvr.env_info import collect_env
+        from rlvr.runfolder.env_info import collect_env
 
         env_path = self.path / ENV
         record = json.loads(env_path.read_text()) if env_path.exists() else {}

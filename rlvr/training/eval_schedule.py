@@ -19,10 +19,10 @@ import time
 
 from transformers import TrainerCallback
 
-from rlvr.jsonl import latest_per_key
-from rlvr.runfolder import EVALS, RunFolder
+from rlvr.runfolder.folder import EVALS, RunFolder
+from rlvr.runfolder.jsonl import latest_per_key
 
-__all__ = ["log_bucket", "LogSpacedEvaluator"]
+__all__ = ["log_bucket", "LogSpacedEvaluator", "make_evaluator"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +33,8 @@ def log_bucket(compute: float, reference: float, points_per_decade: int) -> int:
 
 
 class LogSpacedEvaluator(TrainerCallback):
-    """Evaluates each benchmark (`rlvr.benchmarks.Benchmark`) at log-spaced compute and appends evals.jsonl rows.
-
-    `evaluate_fn(bench, model, tokenizer) -> EvalResult` defaults to `rlvr.evaluate.evaluate` on the benchmark.
+    """Evaluates each benchmark (`rlvr.evaluation.benchmarks.Benchmark`) at log-spaced compute, appending evals.jsonl
+    rows. `evaluate_fn(bench, model, tokenizer) -> EvalResult` defaults to `rlvr.evaluation.evaluate.evaluate`.
     Must be registered after the compute ledger (it reads ``compute/flops`` from the log).
     """
 
@@ -124,6 +123,14 @@ class LogSpacedEvaluator(TrainerCallback):
 
 
 def _evaluate(bench, model, tokenizer):
-    from rlvr.evaluate import evaluate
+    from rlvr.evaluation.evaluate import evaluate
 
     return evaluate(model, tokenizer, bench.rows, bench.verifier, bench.settings, bench.subset_field)
+
+
+def make_evaluator(cfg, run, verifier, train_ds, heldout_ds, is_main: bool = True):
+    """The training-time evaluator callback (log-spaced in RL compute) of the run's benchmarks."""
+    from rlvr.evaluation.benchmarks import build_benchmarks
+
+    benches = build_benchmarks(cfg, verifier, heldout_ds, train_ds)
+    return LogSpacedEvaluator(run, benches, points_per_decade=cfg.eval_points_per_decade, is_main=is_main)

@@ -5,8 +5,8 @@ One token per character of printable ASCII plus newline (digits, operators, lett
 ``<unk>`` = 3; any other character (tab, non-ASCII) becomes ``<unk>``.
 
 - Encoding prepends ``<bos>`` and never appends ``<eos>``: TRL (``processing_class(text=prompts)``) and
-  `rlvr.evaluate` tokenize prompts with the tokenizer's defaults, so prompts start with ``<bos>`` exactly as in
-  pretraining, and a prompt never looks finished. ``add_special_tokens=False`` gives the bare characters.
+  `rlvr.evaluation.evaluate` tokenize prompts with the tokenizer's defaults, so prompts start with ``<bos>``
+  exactly as in pretraining, and a prompt never looks finished. ``add_special_tokens=False`` gives the bare characters.
 - Decoding concatenates characters (no spaces inserted, no clean-up of spaces before punctuation), so
   ``decode(encode(x), skip_special_tokens=True) == x`` for every text made of vocabulary characters.
 - Saved with ``save_pretrained``, it loads with ``AutoTokenizer.from_pretrained`` like any hub tokenizer.

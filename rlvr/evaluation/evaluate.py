@@ -4,7 +4,7 @@
     result.row(step=0, compute_flops=0.0, benchmark="add_heldout", ks=(8,))   # one evals.jsonl line
 
 pass@1 is the mean over problems of the fraction of correct samples; pass@k is the unbiased estimator of
-Chen et al. (2021) (`rlvr.passk`). maj@k is majority vote over the verifier's canonical answers
+Chen et al. (2021) (`rlvr.evaluation.passk`). maj@k is majority vote over the verifier's canonical answers
 (`verifier.canonical_batch(completions)` or `verifier.canonical(completion)`, hashable or None; a verifier with
 neither has no maj@k): the n samples of a problem are cut into n // k disjoint groups of k, each group votes (a
 tie is shared: credit 1/t for t tied answers, the expectation of a random tie-break; samples without a canonical
@@ -13,7 +13,7 @@ independent draw of k samples and the mean is an unbiased estimate of maj@k.
 
 A sample the verifier cannot score (reward None) counts as not correct and is reported under ``unscored`` so it
 is never hidden. With a subset field, each row gains ``subsets: {value: {"pass@1", "n"}}``. Generation FLOPs
-(2N per processed token, as in `rlvr.compute`) are returned as ``eval_flops``; they are not RL compute.
+(2N per processed token, as in `rlvr.training.compute`) are returned as ``eval_flops``; they are not RL compute.
 
 Sampling: prompts are generated in batches of ``batch_size`` sequences with the KV cache (`model.generate`),
 each distinct prompt prefilled once and its cache shared by its n samples when ``share_prefill`` (default).
@@ -27,8 +27,8 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from rlvr.compute import flops_params, forward_flops
-from rlvr.passk import majority_at_k, mean_pass_at_k
+from rlvr.evaluation.passk import majority_at_k, mean_pass_at_k
+from rlvr.training.compute import flops_params, forward_flops
 
 __all__ = ["EvalSettings", "EvalResult", "evaluate", "sample_completions", "sample_completions_vllm",
            "canonical_answers", "prompt_text"]
@@ -208,7 +208,7 @@ def evaluate(model, tokenizer, rows: list[dict], verifier, settings: EvalSetting
     """Evaluate on `rows` (dicts with ``prompt`` and ``reference``, maybe ``completion_prefix`` and a subset key).
 
     `sampler(prompts, settings) -> (completions, tokens, sampled)` replaces HF sampling (e.g. vLLM)."""
-    from rlvr.benchmarks import subset_value
+    from rlvr.evaluation.specs import subset_value
 
     t0 = time.perf_counter()
     prompts = [prompt_text(tokenizer, r["prompt"]) for r in rows]

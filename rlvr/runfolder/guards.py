@@ -21,8 +21,8 @@ import math
 from transformers import TrainerCallback
 
 from rlvr.errors import UserError
-from rlvr.jsonl import latest_per_key
-from rlvr.runfolder import METRICS, RunFolder
+from rlvr.runfolder.folder import METRICS, RunFolder
+from rlvr.runfolder.jsonl import latest_per_key
 
 __all__ = ["Diverged", "DivergenceGuard", "resume_point", "verifier_totals"]
 
@@ -60,7 +60,7 @@ def resume_point(run: RunFolder, world_size: int = 1):
 
     Damaged newer checkpoints are skipped with one warning line each; if checkpoints exist but none is whole, the
     run is refused (starting over silently would throw away the run's history)."""
-    from rlvr.checkpoints import newest_intact, remove_incomplete
+    from rlvr.runfolder.checkpoints import newest_intact, remove_incomplete
 
     removed = remove_incomplete(run.checkpoints)
     if removed:

@@ -20,14 +20,15 @@ import hashlib
 import json
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from rlvr.errors import UserError
-from rlvr.yamlio import dump_yaml, load_yaml, parse_scalar
-from verifiers.options import OptionError, coerce_value, field_default, type_name
+from rlvr.yamlio import dump_yaml, load_yaml
+from verifiers.options import OptionError, coerce_value
 
-__all__ = ["ExperimentConfig", "load_config", "config_from_dict", "config_hash", "dump_config", "parse_overrides",
-           "PRETRAIN_KEYS", "config_help", "plugin_help", "option_defaults"]
+__all__ = ["ExperimentConfig", "config_from_dict", "config_hash", "dump_config", "PRETRAIN_KEYS", "option_defaults"]
+
+# The options whose defaults come from a plugin.
+_OPTION_KEYS = {"task_options", "verifier_options"}
 
 
 def _f(default, help_: str, **kw):
@@ -39,6 +40,9 @@ def _f(default, help_: str, **kw):
 
 @dataclass
 class ExperimentConfig:
+    # Keys that say where a run is written, not what it is (not part of its identity).
+    LOCATION_KEYS: typing.ClassVar[frozenset] = frozenset({"output_dir", "run_dir", "cache_dir"})
+
     # --- experiment -------------------------------------------------------------------------------------------
     experiment: str = _f("demo", "Experiment name; part of the run folder name.")
     seed: int = _f(0, "Seed of the RL run: data order, sampling, training (and procedural data generation).")
@@ -170,7 +174,7 @@ class ExperimentConfig:
         for ok, key, fix in checks:
             if not ok:
                 raise UserError(f"config key '{key}' has an invalid value {getattr(self, key)!r}: {fix}")
-        from rlvr.benchmarks import parse_specs
+        from rlvr.evaluation.specs import parse_specs
 
         parse_specs(self)  # each benchmark's keys and values; errors name the benchmark and the key
 
@@ -206,6 +210,28 @@ class ExperimentConfig:
         from verifiers import get_verifier
 
         return get_verifier(self.verifier, **self.verifier_options)
+
+    # Identity and serialisation: all a run folder needs of a config -----------------------------------------
+    def identity(self) -> str:
+        """Hash of the values that differ from the defaults (location keys excluded), plugin options included the
+        same way. Keys and options added later with a default therefore leave existing runs' identities unchanged."""
+        defaults = ExperimentConfig().to_dict()
+        values = {k: v for k, v in self.to_dict().items() if k not in self.LOCATION_KEYS | _OPTION_KEYS
+                  and v != defaults.get(k)}
+        for key, plugin_defaults in option_defaults(self).items():
+            changed = {k: v for k, v in getattr(self, key).items() if plugin_defaults.get(k) != v}
+            if changed:
+                values[key] = changed
+        return config_hash(values)
+
+    def to_yaml(self) -> str:
+        """The fully resolved config as YAML (a run's config.yaml)."""
+        return dump_yaml(self.to_dict())
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str) -> ExperimentConfig:
+        """A config from YAML text (a run's config.yaml); ValueError (a UserError) naming `source` when bad."""
+        return config_from_dict(load_yaml(text, source) or {}, source)
 
     # Convenience views -----------------------------------------------------------------------------------------
     @property
@@ -269,61 +295,6 @@ def config_from_dict(values: dict, source: str = "config") -> ExperimentConfig:
     return ExperimentConfig(**kwargs)
 
 
-def parse_overrides(overrides: list[str]) -> dict:
-    """`['--lr', '1e-4', '--seed=3']` -> {'lr': 1e-4, 'seed': 3} (values parsed as YAML scalars)."""
-    out, i = {}, 0
-    while i < len(overrides):
-        token = overrides[i]
-        if not token.startswith("--") or len(token) < 3:
-            raise UserError(f"expected an override like --key value, got {token!r}")
-        key, eq, value = token[2:].partition("=")
-        if not eq:
-            if i + 1 >= len(overrides):
-                raise UserError(f"override --{key} has no value; write --{key} VALUE")
-            value, i = overrides[i + 1], i + 1
-        key = key.replace("-", "_")
-        key, dot, sub = key.partition(".")  # --task_options.operand_max 9
-        if key not in _FIELDS or (dot and key not in _MAPPING_KEYS):
-            raise _unknown_key(key, "command-line overrides")
-        parsed = parse_scalar(value) if value != "" else ""
-        if dot:
-            out[key] = {**out.get(key, {}), sub: parsed}
-        elif key in _MAPPING_KEYS and isinstance(parsed, dict):
-            out[key] = {**out.get(key, {}), **parsed}
-        else:
-            out[key] = parsed
-        i += 1
-    return out
-
-
-def load_config(path: str | Path, overrides: list[str] | None = None) -> tuple[ExperimentConfig, dict]:
-    """Load a YAML config and apply `--key value` overrides. Returns (config, the overrides as a dict)."""
-    path = Path(path)
-    if path.is_dir():
-        hint = " (a run folder: its config.yaml is inside)" if (path / "config.yaml").is_file() else ""
-        raise UserError(f"{str(path)!r} is a folder, not a config file{hint}; pass a YAML file such as "
-                        "configs/demo.yaml")
-    if not path.is_file():
-        raise UserError(f"config file {str(path)!r} not found; pass a YAML file such as configs/demo.yaml")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise UserError(f"config file {str(path)!r} is not UTF-8 text (byte {err.start}); save it as UTF-8") from None
-    values = load_yaml(text, str(path)) or {}
-    if not isinstance(values, dict):
-        raise UserError(f"{path} must be a mapping of key: value")
-    for key in values:
-        if key not in _FIELDS:
-            raise _unknown_key(str(key), str(path))
-    override_values = parse_overrides(overrides or [])
-    merged = {**values, **override_values}
-    for key in _MAPPING_KEYS:  # option overrides add to the file's mapping, key by key
-        if isinstance(values.get(key), dict) and isinstance(override_values.get(key), dict):
-            merged[key] = {**values[key], **override_values[key]}
-    cfg = config_from_dict(merged, source=str(path))
-    return cfg, override_values
-
-
 def option_defaults(cfg: ExperimentConfig) -> dict[str, dict]:
     """The default options of the configured task and verifier: {"task_options": {...}, "verifier_options": {...}}."""
     from verifiers import get_verifier_class
@@ -345,54 +316,3 @@ def dump_config(cfg: ExperimentConfig) -> str:
     return dump_yaml(cfg.to_dict())
 
 
-def config_help() -> str:
-    """One line per key: name, type, default, help (used by --help and the README)."""
-    lines = []
-    for f in dataclasses.fields(ExperimentConfig):
-        lines.append(f"  --{f.name} ({type_name(_HINTS[f.name])}, default {field_default(f)!r}): "
-                     f"{f.metadata['help']}")
-    return "\n".join(lines)
-
-
-def config_reference() -> str:
-    """docs/configuration.md: every config key and every plugin option, generated from the dataclasses
-    (`python -m rlvr.config > docs/configuration.md`; a test fails when the file drifts)."""
-    from rlvr.tasks import get_task_class, list_tasks
-    from verifiers import get_verifier_class, list_verifiers
-
-    def cell(x) -> str:
-        return str(x).replace("|", "\\|").replace("\n", " ")
-
-    def table(cls, first: str, hints: dict) -> list[str]:
-        rows = [f"| `{f.name}` | {cell(type_name(hints[f.name]))} | `{field_default(f)!r}` | "
-                f"{cell(f.metadata.get('help', ''))} |" for f in dataclasses.fields(cls)]
-        return [f"| {first} | type | default | meaning |", "|---|---|---|---|", *rows] if rows else ["(no options)"]
-
-    out = ["# Configuration keys", "", "Generated from `rlvr/config.py` and the plugins' option dataclasses by "
-           "`python -m rlvr.config > docs/configuration.md`; `rlvr train --help` prints the same.", "",
-           *table(ExperimentConfig, "key", _HINTS)]
-    for title, names, get in (("task_options", list_tasks(), get_task_class),
-                              ("verifier_options", list_verifiers(), get_verifier_class)):
-        for name in names:
-            cls = get(name).Options
-            out += ["", f"## `{title}` of `{name}`", "", *table(cls, "option", typing.get_type_hints(cls))]
-    return "\n".join(out) + "\n"
-
-
-def plugin_help() -> str:
-    """Every task's and verifier's options with their help (for `rlvr train --help` and `rlvr verify --help`)."""
-    from rlvr.tasks import get_task_class, list_tasks
-    from verifiers import get_verifier_class, list_verifiers
-    from verifiers.options import options_help
-
-    lines = ["task_options, by task:"]
-    for name in list_tasks():
-        lines += [f"  {name}:", options_help(get_task_class(name).Options)]
-    lines.append("verifier_options, by verifier:")
-    for name in list_verifiers():
-        lines += [f"  {name}:", options_help(get_verifier_class(name).Options)]
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":  # pragma: no cover - writes docs/configuration.md
-    print(config_reference(), end="")

@@ -3,14 +3,15 @@
     path = ensure_base_model(cfg)    # cfg.model_name_or_path if set, else the cached tiny model (built if missing)
 
 The model is a small Llama (`build_model`: sizes from the config, so a ladder of sizes is a config change) with
-the character tokenizer of `rlvr.tokenizer`, pretrained on the task's procedural corpus (`Task.pretrain_text`).
+the character tokenizer of `rlvr.pretraining.tokenizer`, pretrained on the task's procedural corpus
+(`Task.pretrain_text`).
 Choices, and why:
 - Loss on the completion and its ``<eos>`` only by default: the prompt's operands are uniformly random, so
   predicting them teaches nothing and only dilutes the gradient. `pretrain_prompt_loss` adds the prompt, as
   language-model pretraining does: in a few-shot prompt (the code tasks) the later examples' outputs are
   predictable from the earlier ones, which is the skill the completion needs.
 - Every sequence starts with ``<bos>``, as the tokenizer does by default, so prompts tokenized by TRL or by
-  `rlvr.evaluate` look exactly like pretraining prompts.
+  `rlvr.evaluation.evaluate` look exactly like pretraining prompts.
 - AdamW (betas 0.9/0.98, weight decay 0.01), linear warm-up over 5% of the steps, cosine decay to 10% of the peak,
   gradient clipping at 1.0; every core this process may use unless $OMP_NUM_THREADS says otherwise
   (see `pretrain_threads`).
@@ -35,9 +36,9 @@ import shutil
 import time
 from pathlib import Path
 
-from rlvr.checkpoints import check_model_folder
 from rlvr.config import PRETRAIN_KEYS, ExperimentConfig, config_hash
 from rlvr.errors import UserError
+from rlvr.runfolder.checkpoints import check_model_folder
 
 __all__ = ["ensure_base_model", "model_cache_dir", "build_model", "pretrain", "pretrain_threads", "MAX_POSITIONS"]
 
@@ -145,7 +146,7 @@ def _train_and_save(cfg: ExperimentConfig, out_dir: Path) -> dict:
     import torch
     from tqdm.auto import tqdm
 
-    from rlvr.tokenizer import build_char_tokenizer, char_vocab
+    from rlvr.pretraining.tokenizer import build_char_tokenizer, char_vocab
 
     task = cfg.make_task()
     torch.manual_seed(cfg.pretrain_seed)
