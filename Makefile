@@ -8,13 +8,10 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
-# torch first, pinned to the local CPU build: a bare `torch` requirement would pull a multi-GB CUDA build.
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+# Every set-up starts from nothing and shares no folder with other clones (pip's temporary and build folders
+# live in .venv/.tmp, no pip cache); the pip steps and why each rule is there: tools/setup_venv.sh.
+$(STAMP): pyproject.toml tools/setup_venv.sh
+	PYTHON='$(PYTHON)' VENV='$(VENV)' bash tools/setup_venv.sh
 
 demo: setup
 	$(BIN)/rlvr demo configs/demo.yaml
