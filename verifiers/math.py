@@ -95,7 +95,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verifiers._math.extract import CONNECTIVES, extract_answer, normalize, plain_number, reference_answer
+from verifiers._math.extract import extract_answer, reference_answer
+from verifiers._math.numbers import CONNECTIVES, normalize, plain_number
 from verifiers.base import Verdict, Verifier
 from verifiers.options import OptionError, option
 from verifiers.registry import register
