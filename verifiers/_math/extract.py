@@ -4,10 +4,11 @@ work).
 Extraction order (DESIGN "Math policy"): the last complete ``\\boxed{...}`` (or ``\\fbox{...}``); else the content
 of the last ``<answer>...</answer>``; else the last ``#### x`` line; else the last "answer is x" / "Answer: x";
 else the last complete math span (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``, its content taken whole)
-or the last plain number outside math spans, whichever ends later. A ``\\boxed{`` left open after the last
-complete box (a completion cut by the token limit) means the final answer is missing: no answer. A "plain number"
-is a run of digit groups separated by single spaces (``1 000``, ``4 4/9``, ``2 3``), so that juxtaposed numerals
-reach the grammar whole and are judged there.
+or the last matrix environment written without delimiters, or the last plain number outside both, whichever ends
+later. A ``\\boxed{`` left open after the last complete box (a completion cut by the token limit) means the final
+answer is missing: no answer. A "plain number" is a run of digit groups separated by single spaces (``1 000``,
+``4 4/9``, ``2 3``) or joined by commas (``1,000``, ``0,111``), with its percent sign if one follows, so that
+juxtaposed numerals reach the grammar whole and are judged there (``0,111`` is a list, never 111).
 
 Plain numbers are read in-process by `numbers.py` (the fast path, no sympy).
 """
@@ -26,10 +27,13 @@ _HASH = re.compile(r"####\s*([^\n]+)")
 _ANSWER_IS = re.compile(r"answer\s*(?:is\s*:?|:)\**", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)")
 _WRAPPERS = re.compile(r"^(?:\*+|\$+|\\\(|\\\[)\s*|\s*(?:\*+|\$+|\\\)|\\\])$")
-# One number (thousands commas only in groups of three), and a run of them separated by single spaces. A minus
-# sign counts only where it cannot be a dash between two numbers or words ("pages 10-12" ends with 12, not -12).
-_ONE = r"(?:[1-9]\d{0,2}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?:/\d+)?|\.\d+"
-_NUMBER = re.compile(rf"(?:(?<![\w)\]}}])-)?(?<![\w.])(?:{_ONE})(?:[ \u00a0](?:{_ONE}))*")
+# One number (digit groups joined by commas without a space are read whole: 1,000 is a number, 0,111 and 1,2 are
+# lists, never their last group), and a run of them separated by single spaces, with a trailing percent sign
+# (or word). A minus sign counts only where it cannot be a dash between numbers or words ("pages 10-12" is 12).
+_ONE = r"\d+(?:,\d+)*(?:\.\d+)?(?:/\d+)?|\.\d+"
+_NUMBER = re.compile(rf"(?:(?<![\w)\]}}])-)?(?<![\w.])(?:{_ONE})(?:[ \u00a0](?:{_ONE}))*(?: ?\\?%| percent\b)?")
+# The edges of a matrix environment (\begin{pmatrix} ... \end{pmatrix}, also bmatrix, array ...).
+_ENV_EDGE = re.compile(r"\\(begin|end)\s*\{([A-Za-z]*matrix|array)\}")
 # Math delimiters; an escaped dollar (\$) is a currency sign, never a delimiter.
 _DELIM = re.compile(r"(?<!\\)\$\$|(?<!\\)\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
@@ -92,7 +96,8 @@ def _currency(content: str, after: str) -> bool:
 
 
 def _last_number_or_span(text: str) -> tuple[str | None, str]:
-    """The fallback: the last complete math span or the last number outside spans, whichever ends later.
+    """The fallback: the last complete math span, the last matrix environment outside spans or the last number
+    outside both, whichever ends later (``A + B = C`` written with bare matrices answers C, never C's last entry).
 
     A last value joined to the one before it by "or" or "and" ("so it is $3$ or $4$") is a hedge or a list: the
     answer is both values, which answers only a list reference.
@@ -101,6 +106,9 @@ def _last_number_or_span(text: str) -> tuple[str | None, str]:
     spans = math_spans(text, broken)
     candidates = [(s, e, c.strip(), "last math span") for c, s, e in spans[-2:]]
     hidden = sorted([(c, s, e) for c, s, e in spans] + [("", s, e) for s, e in broken], key=lambda x: x[1])
+    matrices = _bare_matrices(text, hidden)
+    candidates += [(s, e, text[s:e], "last matrix") for s, e in matrices[-2:]]
+    hidden = sorted(hidden + [("", s, e) for s, e in matrices], key=lambda x: x[1])
     numbers = [m for m in _NUMBER.finditer(text) if not _inside(m.start(), hidden)]
     candidates += [(*_bare_latex(text, m), "last number") for m in numbers[-2:]]
     if not candidates:
@@ -110,6 +118,25 @@ def _last_number_or_span(text: str) -> tuple[str | None, str]:
     if len(candidates) > 1 and _HEDGE.fullmatch(text[candidates[-2][1]:start]):
         return f"{candidates[-2][2]} or {answer}", "last values joined by 'or'/'and'"
     return answer, how
+
+
+def _bare_matrices(text: str, spans: list[tuple[str, int, int]]) -> list[tuple[int, int]]:
+    """(start, end) of each outermost matrix environment written outside math spans, in order. One pass with a
+    stack, so unclosed environments cost linear time; a mismatched ``\\end`` closes nothing."""
+    found: list[tuple[int, int]] = []
+    stack: list[tuple[str, int]] = []
+    for m in _ENV_EDGE.finditer(text):
+        if _inside(m.start(), spans):
+            continue
+        if m.group(1) == "begin":
+            stack.append((m.group(2), m.start()))
+        elif stack and stack[-1][0] == m.group(2):
+            start = stack.pop()[1]
+            if not stack:
+                found.append((start, m.end()))
+        else:
+            stack.clear()
+    return found
 
 
 def _bare_latex(text: str, m: re.Match) -> tuple[int, int, str]:

@@ -52,6 +52,7 @@ def _repeating(m: re.Match) -> str:
 
 _APPROX = re.compile(r"(?<=\S)\s*\\approx\s*-?\d*\.?\d+\s*$")  # "\frac{\sqrt3}{3} \approx 0.577" is the exact form
 _TRAILING_BACKSLASH = re.compile(r"(?<!\\)\\$")  # "185\" (a stray backslash at the end)
+_PERCENT_WORD = re.compile(r"(?<=[\d}])\s*(?:\\text\{\s*percent\s*\}|percent)\.?$", re.IGNORECASE)
 # Layout-only LaTeX. A row break ``\\\\`` is matched first so that ``\\\\ `` (break, space) is never read as ``\\`` +
 # ``\\ `` (one backslash left over); spacing commands become one space, so that ``2\\,3`` stays two numbers.
 _LAYOUT = re.compile(r"\\\\|\\(?:left|right|displaystyle|quad|qquad)(?![A-Za-z])|\\[,;: ]|~|\\!|\\\$")
@@ -75,6 +76,7 @@ def normalize(answer: str) -> str:
     if "\\overline" in s:  # guarded: the pattern backtracks on long digit strings
         s = _REPEATING.sub(_repeating, s)
     s = _APPROX.sub("", _TRAILING_BACKSLASH.sub("", s.strip()))
+    s = _PERCENT_WORD.sub(r"\\%", s) if "ercent" in s else s  # "25 percent" is 25\%, not 25 and a unit
     m = _TEXT_UNIT.match(s.strip()) if "\\text" in s else None
     if m and not set(m.group(2).lower().split()) & CONNECTIVES:
         s = m.group(1)
@@ -97,7 +99,9 @@ _UNIT = re.compile(r"^(.*?\d)\s+([mgsLh])(?:\^\{?[23]\}?)?\.?$")
 _DEGREE = re.compile(r"^(.*?)\s*(?:\^\s*\{?\\circ\}?|°|\\degree)$")
 _PERCENT = re.compile(r"^(.*?)\s*\\?%$")
 # Digit groups of three after a first group of one to three digits (not starting with 0: 0,111 is a list), separated
-# all by commas or all by single spaces (1 000, 10,\! 000); a mixed number a b/c needs b < c.
+# all by commas or all by single spaces (1 000, 10,\! 000); a mixed number a b/c needs 1 <= a and 0 <= b < c, and
+# a b/c whose b is a group of three after such a first group is the thousands number ab/c (1 000/3 is 1000/3), as
+# in the grammar.
 _THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:(?:,\d{3})+|(?: \d{3})+)(?:\.\d+)?$")
 _MIXED = re.compile(r"^(-?)(\d{1,100}) (\d{1,100})\s*/\s*(\d{1,100})$")
 _DECIMAL = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
@@ -139,8 +143,10 @@ def plain_number(answer: str) -> tuple[Fraction | str, str] | None:
     if _THOUSANDS.match(s):
         s = s.replace(",", "").replace(" ", "")
     m = _MIXED.match(s)
-    if m and int(m.group(2)) > 0 and 0 < int(m.group(3)) < int(m.group(4)):
-        value = int(m.group(2)) + Fraction(int(m.group(3)), int(m.group(4)))
+    if m and len(m.group(3)) == 3 and len(m.group(2)) <= 3 and m.group(2)[0] != "0":
+        s = f"{m.group(1)}{m.group(2)}{m.group(3)}/{m.group(4)}"  # 1 000/3: thousands, never 1 + 0/3
+    elif m and int(m.group(2)) > 0 and 0 <= int(m.group(3)) < int(m.group(4)):
+        value = int(m.group(2)) + Fraction(int(m.group(3)), int(m.group(4)))  # 4 4/9 is 40/9; 4 0/9 is 4
         return (-value if m.group(1) else value), kind
     if _DECIMAL.match(s):
         return _digits_to_fraction(s), kind

@@ -43,21 +43,22 @@ def check_power(base, exp):
 
 
 def make_relation(op, lhs, rhs):
-    """("rel", op, lhs, rhs); a structure stays whole on the right of a name (x = (0, 1)), else both sides are
-    scalars."""
+    """("rel", op, lhs, rhs); a structure or a percentage stays whole on the right of a name (x = (0, 1)), else
+    both sides are scalars."""
     if op == "in":  # x \in [1, 2] answers [1, 2]: only a name on the left
         if not is_name(lhs):
             raise ParseError("\\in needs a single variable on its left")
         return ("rel", op, lhs, rhs)
-    if op == "==" and is_name(lhs) and isinstance(rhs, tuple) and rhs[0] in ("seq", "set", "matrix"):
-        return ("rel", op, lhs, rhs)  # x = (0, 1), (a, b) = (3, 4), S = \{1, 2\}
+    if op == "==" and is_name(lhs) and isinstance(rhs, tuple) and rhs[0] in ("seq", "set", "matrix", "percent"):
+        return ("rel", op, lhs, rhs)  # x = (0, 1), (a, b) = (3, 4), S = \{1, 2\}, p = 30\% (read as a percentage)
     lhs, rhs = scalar(lhs), scalar(rhs)
     return ("rel", _FLIPPED[op], rhs, lhs) if op in _FLIPPED else ("rel", op, lhs, rhs)
 
 
 def mixed_number(whole: str, num: str, den: str):
-    """The mixed number whole + num/den: whole >= 1 and 0 < num < den (10 9/4 and 0 1/2 are not mixed numbers)."""
-    if int(whole) == 0 or not 0 < int(num) < int(den):
+    """The mixed number whole + num/den: whole >= 1 and 0 <= num < den (4 0/9 is 4; 10 9/4 and 0 1/2 are not
+    mixed numbers)."""
+    if int(whole) == 0 or not 0 <= int(num) < int(den):
         raise Juxtaposed(f"{whole} {num}/{den} is not a mixed number (its numerator must be below its denominator)")
     return sp.Integer(whole) + sp.Rational(int(num), int(den))
 
