@@ -32,8 +32,8 @@ CORRECT = [
     (boxed("(3,-2)"), "(3, -2)"), (boxed("[1, 5)"), "[1,5)"), (boxed(r"\infty"), r"\infty"),
     (boxed(r"\begin{pmatrix}1&2\\3&4\end{pmatrix}"), r"\begin{bmatrix}1&2\\3&4\end{bmatrix}"),
     (boxed("3/4"), r"\frac34"), (boxed(r"\left(1,2\right)"), "(1,2)"), (boxed("10"), "10.0"),
-    # B16 policy pins
-    (boxed(r"3\%"), "3"), (boxed(r"3\%"), "0.03"), (boxed(r"300\%"), "3"), (boxed(r"3\text{ cm}"), "3"),
+    # B16 policy pins (a percentage is its number by default; percent_as_fraction: tests/test_math_rows.py)
+    (boxed(r"3\%"), "3"), (boxed(r"300\%"), "300"), (boxed(r"3\text{ cm}"), "3"),
     (boxed(r"3^\circ"), "3"), (boxed("3,000"), "3000"),
     # B18: a single variable on the left answers the value
     (boxed("x=3"), "3"),
@@ -67,7 +67,7 @@ CORRECT = [
     (boxed(r"(-\infty,0)\cup(1,\infty)"), r"(1,\infty)\cup(-\infty,0)"), (boxed("2π"), r"2\pi"),
     (boxed(r"\frac{1}{3}+\frac{1}{3}+\frac{1}{3}"), "1"), (boxed("0.1+0.2"), "0.3"), (boxed(r"\frac{3}{-4}"), "-0.75"),
     # percent against a percent reference
-    (boxed(r"\frac{1}{4}"), r"25\%"), (boxed(r"10\%"), "0.1"),
+    (boxed("25"), r"25\%"), (boxed(r"10\%"), "10"), (boxed(r"25\%"), "25%"),
 ]
 
 WRONG = [
@@ -88,7 +88,8 @@ WRONG = [
     # B9 deep nesting and huge sums
     (boxed("(" * 500 + "1" + ")" * 500), "1"), (boxed("{" * 3000 + "1" + "}" * 3000), "1"),
     (boxed("+".join(["1"] * 10_000)), "10000"),
-    # B16 policy pins (the other way)
+    # B16 policy pins (the other way; one reading of a percentage, never both)
+    (boxed(r"3\%"), "0.03"), (boxed(r"300\%"), "3"), (boxed(r"\frac{1}{4}"), r"25\%"), (boxed(r"10\%"), "0.1"),
     (boxed("1.5707963"), r"\frac{\pi}{2}"), (boxed("1.414"), r"\sqrt2"), (boxed(r"90^\circ"), r"\frac{\pi}{2}"),
     (boxed("1,2"), "1.2"),
     # B18 equations and variables
@@ -382,7 +383,7 @@ def test_common_answers_never_import_sympy_nor_start_workers(tmp_path):
     out = _run_script(tmp_path, (
         "import sys\nfrom verifiers import get_verifier\nv = get_verifier('math')\n"
         "pairs = [('The answer is 46', '46'), ('#### 1,234', '1234'), (r'\\boxed{\\frac{2}{4}}', '0.5'),\n"
-        "         (r'\\boxed{0.75}', r'\\frac34'), ('so 7 apples', '7'), (r'\\boxed{3\\%}', '0.03')] * 50\n"
+        "         (r'\\boxed{0.75}', r'\\frac34'), ('so 7 apples', '7'), (r'\\boxed{3\\%}', '3')] * 50\n"
         "assert all(d.reward == 1.0 for d in v.verify_batch(pairs))\n"
         "print(sorted(m for m in ('sympy', 'torch', 'transformers', 'multiprocessing') if m in sys.modules),\n"
         "      v._pool is None)\n"))

@@ -13,17 +13,20 @@ like any other); else the content of the last ``<answer>...</answer>``; else the
 "answer is x" / "Answer: x" (its first sentence; a leading math span is taken whole when only a unit follows it, and
 a sentence that opens with words answers with its only value: "The largest $n$ is 34"); else the last complete math
 span (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``, parsed whole, so ``$\\frac{1}{3}$`` is 1/3 and never 3)
-or the last plain number outside spans, whichever ends later (a number inside LaTeX written without delimiters,
-``\\frac{10}{9}`` or ``2^{10}``, stands for its whole run of non-blank characters). A ``$`` before a digit followed
-by words, before the next ``$``, is a currency sign, and inline spans do not cross a line break. A last value joined
-to the one before it by "or"/"and" ("3 or 4") is both values (an unordered list). Only the last 20,000 characters
-are searched. A ``\\boxed{`` left open after the last complete box (output cut by the token limit) is ``no_answer``,
-and so is an empty box.
+or the last matrix environment written without delimiters or the last plain number outside both, whichever ends
+later (a number inside LaTeX written without delimiters, ``\\frac{10}{9}`` or ``2^{10}``, stands for its whole run of
+non-blank characters; ``A + B = C`` written with bare ``pmatrix`` environments answers C, never C's last entry,
+while in one span or box it is an equation that names nothing, like ``2 + 3 = 5``, and not an answer). A ``$``
+before a digit followed by words, before the next ``$``, is a currency sign, and inline spans do not cross a line
+break. A last value joined to the one before it by "or"/"and" ("3 or 4") is both values (an unordered list). Only
+the last 20,000 characters are searched. A ``\\boxed{`` left open after the last complete box (output cut by the
+token limit) is ``no_answer``, and so is an empty box.
 
-Numbers written side by side are never a product: ``a b/c`` with ``1 <= a`` and ``0 < b < c`` (or
-``a\\frac{b}{c}``) is the mixed number a + b/c (``4 4/9 == 40/9``); digit groups of three after a first group of one
-to three digits, separated by spaces or by commas, are one number (``1 000 == 1,000 == 10,\\! 000/10``; ``0,111``
-and ``1,2`` are lists); anything else (``2 3``, ``10 9/4``, ``x 2``, ``2\\,3``) is status ``no_answer`` saying why,
+Numbers written side by side are never a product: ``a b/c`` with ``1 <= a`` and ``0 <= b < c`` (or
+``a\\frac{b}{c}``) is the mixed number a + b/c (``4 4/9 == 40/9``, ``4 0/9 == 4``); digit groups of three after a
+first group of one to three digits, separated by spaces or by commas, are one number, also before a slash
+(``1 000 == 1,000 == 10,\\! 000/10``, ``1 000/3 == 1000/3``); ``0,111`` and ``1,2`` are lists, boxed or not (never
+111, 0.111 or 2); anything else (``2 3``, ``10 9/4``, ``x 2``, ``2\\,3``) is status ``no_answer`` saying why,
 and as a reference it is ``bad_reference``.
 
 Equality is mathematical and exact:
@@ -34,8 +37,11 @@ Equality is mathematical and exact:
 - integers of any length (thousands of digits) compare exactly;
 - a trailing unit is ignored (``3 \\text{ cm} == 3``, ``46 apples == 46``, ``12 cm^2 == 12``, ``\\$18.90 == 18.9``,
   ``$125$ miles == 125``; ``3x`` and ``3 x`` are not units, and ``3 or four`` is not 3), and so is a degree sign
-  (``90^\\circ == 90``, but ``90^\\circ != \\frac{\\pi}{2}``); a percentage equals its number or its fraction
-  (``3\\% == 3 == 0.03``, ``300\\% == 3``);
+  (``90^\\circ == 90``, but ``90^\\circ != \\frac{\\pi}{2}``); a percentage (``%``, ``\\%``, "percent") is its
+  number, as MATH's normalisation strips the sign (``3\\% == 3``, ``4 4/9\\% == 40/9``; ``3\\% != 0.03``), or, with
+  the option ``percent_as_fraction: true``, its hundredths, as Math-Verify reads it (``3\\% == 0.03``,
+  ``300\\% == 3``, ``4 4/9\\% == 40/900``; ``3\\% != 3``): one reading, never both; inside arithmetic and tuples
+  (``50\\% \\cdot 8``, ``(10\\%, 20\\%)``) it is always its hundredths;
 - symbolic answers are equal when their difference simplifies to 0 (``x^2-1 == (x-1)(x+1)``); ``e`` is Euler's
   number and ``i`` the imaginary unit; ``x**2`` is ``x^2``; ``|x|`` is the absolute value;
 - a letter applied to parentheses is a function value, equal only to itself (``f(2) != 2f``), when the letter is
@@ -95,7 +101,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verifiers._math.extract import CONNECTIVES, extract_answer, normalize, plain_number, reference_answer
+from verifiers._math.extract import extract_answer, reference_answer
+from verifiers._math.numbers import CONNECTIVES, normalize, plain_number
 from verifiers.base import Verdict, Verifier
 from verifiers.options import OptionError, option
 from verifiers.registry import register
@@ -107,6 +114,8 @@ __all__ = ["MathVerifier", "MathOptions"]
 class MathOptions:
     timeout: float = option(3.0, "seconds per pair on the slow path; a worker past it is killed (status timeout)")
     workers: int = option(2, "default size of the worker pool")
+    percent_as_fraction: bool = option(False, "read x% as x/100, as Math-Verify does (4 4/9% == 40/900); the default "
+                                              "reads it as x, as MATH's normalisation does (4 4/9% == 40/9)")
 
     def __post_init__(self):
         t = self.timeout
@@ -115,6 +124,9 @@ class MathOptions:
                               "a zero, missing or infinite limit would let one answer hang training")
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or not 1 <= self.workers <= 256:
             raise OptionError(f"math verifier workers must be an integer in [1, 256], got {self.workers!r}")
+        if not isinstance(self.percent_as_fraction, bool):
+            raise OptionError(f"math verifier percent_as_fraction must be true or false, got "
+                              f"{self.percent_as_fraction!r}")
 
 
 @register("math")
@@ -142,9 +154,10 @@ class MathVerifier(Verifier):
         """Verdicts in input order. Plain numbers are decided here; the rest go to `workers` worker processes."""
         verdicts: list[Verdict | None] = []
         slow: list[tuple[int, str, str]] = []
+        fraction = self.options.percent_as_fraction
         for i, pair in enumerate(pairs):
             try:
-                verdict, job = _fast(pair)
+                verdict, job = _fast(pair, fraction)
             except Exception as err:  # noqa: BLE001 - a bug of ours: surfaced as error (reward None), never 0
                 verdict, job = Verdict(None, "error", f"internal error: {type(err).__name__}: {err}"), None
             verdicts.append(verdict)
@@ -153,7 +166,8 @@ class MathVerifier(Verifier):
                     self._warm(workers)
                 slow.append((i, *job))
         if slow:
-            results = self._run([["judge", a, r] for _, a, r in slow], workers)
+            flags = [{"percent_as_fraction": True}] if fraction else []  # the worker's default reads x% as x
+            results = self._run([["judge", a, r, *flags] for _, a, r in slow], workers)
             for (i, _, _), result in zip(slow, results, strict=True):
                 verdicts[i] = Verdict(*result)
         self.status_counts.update(v.status for v in verdicts)
@@ -215,8 +229,9 @@ class MathVerifier(Verifier):
             self._pool.close()
 
 
-def _fast(pair) -> tuple[Verdict | None, tuple[str, str] | None]:
-    """Decide in-process when possible; else return the (answer, reference) job for a worker."""
+def _fast(pair, fraction: bool = False) -> tuple[Verdict | None, tuple[str, str] | None]:
+    """Decide in-process when possible; else return the (answer, reference) job for a worker. `fraction`: x% is
+    x/100 (else x)."""
     try:
         completion, reference = pair
     except (TypeError, ValueError):
@@ -238,7 +253,7 @@ def _fast(pair) -> tuple[Verdict | None, tuple[str, str] | None]:
         return _decided(ok, "" if ok else f"{answer[:40]!r} is not {ref_word!r}"), None
     ans_num = plain_number(answer)
     if ref_num is not None and ans_num is not None:
-        ok = _fast_equal(ans_num[0], ans_num[1], ref_num[0], ref_num[1])
+        ok = _fast_equal(ans_num[0], ans_num[1], ref_num[0], ref_num[1], fraction)
         return _decided(ok, "" if ok else f"{_show(ans_num[0])} != {_show(ref_num[0])} ({how})"), None
     return None, (normalize(answer), normalize(reference))
 
@@ -273,7 +288,7 @@ def _decided(ok: bool, detail: str) -> Verdict:
     return Verdict(1.0, "correct", "") if ok else Verdict(0.0, "wrong", detail)
 
 
-def _fast_equal(a, kind_a: str, b, kind_b: str) -> bool:
+def _fast_equal(a, kind_a: str, b, kind_b: str, fraction: bool = False) -> bool:
     if isinstance(a, str) or isinstance(b, str):  # integers beyond int(str) limits: canonical digit strings
         return a == b and kind_a == kind_b
     if kind_a == kind_b or "percent" not in (kind_a, kind_b):
@@ -281,7 +296,7 @@ def _fast_equal(a, kind_a: str, b, kind_b: str) -> bool:
     if "degree" in (kind_a, kind_b):
         return False
     pct, other = (a, b) if kind_a == "percent" else (b, a)
-    return other == pct or other == pct / 100
+    return other == (pct / 100 if fraction else pct)  # one reading, never both: 3% is 3, or 3% is 0.03
 
 
 _TEXT = re.compile(r"^(?:\\text\{\s*([A-Za-z][A-Za-z .'-]*?)\s*\}|([A-Za-z][A-Za-z .'-]*[A-Za-z]))$")

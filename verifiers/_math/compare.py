@@ -21,7 +21,8 @@ def check_reference(reference: str) -> str | None:
     return None
 
 
-def judge(answer: str, reference: str) -> tuple[float | None, str, str]:
+def judge(answer: str, reference: str, percent_as_fraction: bool = False) -> tuple[float | None, str, str]:
+    """(reward, status, detail) of one answer against its reference; `percent_as_fraction`: x% is x/100, else x."""
     try:
         ref = parse(reference)
     except (ParseError, Unevaluated, TooLarge) as err:
@@ -36,7 +37,8 @@ def judge(answer: str, reference: str) -> tuple[float | None, str, str]:
         return 0.0, "no_answer", str(err)
     except (ParseError, TooLarge) as err:
         return 0.0, "wrong", f"answer not comparable: {err}"
-    return (1.0, "correct", "") if equal(ans, ref) else (0.0, "wrong", f"{_short(ans)} != {_short(ref)}")
+    ok = equal(ans, ref, percent_as_fraction)
+    return (1.0, "correct", "") if ok else (0.0, "wrong", f"{_short(ans)} != {_short(ref)}")
 
 
 def _short(value) -> str:
@@ -70,58 +72,59 @@ def _equation_equal(lhs_a, rhs_a, lhs_b, rhs_b) -> bool:
     return bool(ratio.is_number and ratio != 0 and ratio.is_finite)
 
 
-def _multiset_equal(xs, ys) -> bool:
+def _multiset_equal(xs, ys, fraction: bool) -> bool:
     if len(xs) != len(ys):
         return False
     remaining = list(ys)
     for x in xs:
-        match = next((i for i, y in enumerate(remaining) if equal(x, y)), None)
+        match = next((i for i, y in enumerate(remaining) if equal(x, y, fraction)), None)
         if match is None:
             return False
         remaining.pop(match)
     return True
 
 
-def equal(a, b) -> bool:
-    """Mathematical equality under the policy of verifiers/math.py."""
+def equal(a, b, fraction: bool = False) -> bool:
+    """Mathematical equality under the policy of verifiers/math.py. A percentage is its number (3\\% == 3), or with
+    `fraction` its hundredths (3\\% == 0.03): one reading, never both."""
     ta = a[0] if isinstance(a, tuple) else "scalar"
     tb = b[0] if isinstance(b, tuple) else "scalar"
     if ta == "percent" or tb == "percent":
         va = a[1] if ta == "percent" else a
         vb = b[1] if tb == "percent" else b
         if ta == tb:
-            return equal(va, vb)
+            return equal(va, vb, fraction)
         pct, other = (va, vb) if ta == "percent" else (vb, va)
-        return isinstance(other, sp.Basic) and (_scalar_equal(pct, other) or _scalar_equal(pct / 100, other))
+        return isinstance(other, sp.Basic) and _scalar_equal(pct / 100 if fraction else pct, other)
     if ta == "rel" and tb == "rel":
         if a[1] != b[1]:
             return False
         if a[1] == "in":
-            return a[2] == b[2] and equal(a[3], b[3])
+            return a[2] == b[2] and equal(a[3], b[3], fraction)
         if _structured(a[3]) or _structured(b[3]):  # x = (0, 1): the same name and the same structure
-            return equal(a[2], b[2]) and equal(a[3], b[3])
+            return equal(a[2], b[2], fraction) and equal(a[3], b[3], fraction)
         if a[1] in ("==", "!="):
             return _equation_equal(a[2], a[3], b[2], b[3])
         return _scalar_equal(sp.expand(a[2] - a[3]), sp.expand(b[2] - b[3]))
     if ta == "rel" or tb == "rel":  # x = 3 answers 3, f(2) = 5 answers 5, x \in [1,2] answers [1,2]
         rel, other = (a, b) if ta == "rel" else (b, a)
-        return rel[1] in ("==", "in") and is_name(rel[2]) and equal(rel[3], other)
+        return rel[1] in ("==", "in") and is_name(rel[2]) and equal(rel[3], other, fraction)
     if ta == "ratio" and tb == "ratio":
         return len(a[1]) == len(b[1]) and all(_scalar_equal(x, y) for x, y in zip(a[1], b[1], strict=True))
     if ta == "chain" and tb == "chain":  # an ordering: the same relations between equal sides
         return a[1] == b[1] and len(a[2]) == len(b[2]) and all(
             _scalar_equal(x, y) for x, y in zip(a[2], b[2], strict=True))
     if ta == "union" and tb == "union":
-        return _multiset_equal(a[1], b[1])
+        return _multiset_equal(a[1], b[1], fraction)
     if ta == "list" and tb == "list":  # a comma list keeps its order: 10, 4, -2 is not 4, 10, -2
-        return len(a[1]) == len(b[1]) and all(equal(x, y) for x, y in zip(a[1], b[1], strict=True))
+        return len(a[1]) == len(b[1]) and all(equal(x, y, fraction) for x, y in zip(a[1], b[1], strict=True))
     if ta in ("set", "list") and tb in ("set", "list"):  # a set (or alternatives) has none
-        return _multiset_equal(a[1], b[1])
+        return _multiset_equal(a[1], b[1], fraction)
     if ta == "seq" and tb == "seq" and is_name(a) and is_name(b):
         return a[2] == b[2]  # tuples of variables (the left side of (a, b) = (3, 4))
     if ta == "seq" and tb == "seq":
         return a[1] == b[1] and a[3] == b[3] and len(a[2]) == len(b[2]) and all(
-            equal(x, y) for x, y in zip(a[2], b[2], strict=True))
+            equal(x, y, fraction) for x, y in zip(a[2], b[2], strict=True))
     if ta == "matrix" and tb == "matrix":
         return [len(r) for r in a[1]] == [len(r) for r in b[1]] and all(
             _scalar_equal(x, y) for ra, rb in zip(a[1], b[1], strict=True) for x, y in zip(ra, rb, strict=True))

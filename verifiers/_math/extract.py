@@ -1,24 +1,25 @@
-"""Final-answer extraction and the in-process fast path of the `math` verifier (no sympy, bounded work).
+"""Final-answer extraction for the `math` verifier: which text of a completion is its answer (no sympy, bounded
+work).
 
 Extraction order (DESIGN "Math policy"): the last complete ``\\boxed{...}`` (or ``\\fbox{...}``); else the content
 of the last ``<answer>...</answer>``; else the last ``#### x`` line; else the last "answer is x" / "Answer: x";
 else the last complete math span (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``, its content taken whole)
-or the last plain number outside math spans, whichever ends later. A ``\\boxed{`` left open after the last
-complete box (a completion cut by the token limit) means the final answer is missing: no answer. A "plain number"
-is a run of digit groups separated by single spaces (``1 000``, ``4 4/9``, ``2 3``), so that juxtaposed numerals
-reach the grammar whole and are judged there.
+or the last matrix environment written without delimiters, or the last plain number outside both, whichever ends
+later. A ``\\boxed{`` left open after the last complete box (a completion cut by the token limit) means the final
+answer is missing: no answer. A "plain number" is a run of digit groups separated by single spaces (``1 000``,
+``4 4/9``, ``2 3``) or joined by commas (``1,000``, ``0,111``), with its percent sign if one follows, so that
+juxtaposed numerals reach the grammar whole and are judged there (``0,111`` is a list, never 111).
 
-The fast path decides pairs whose both sides are plain numbers (integers of any length, decimals, ``a/b``,
-``\\frac{a}{b}``, thousands separators, a trailing unit or percent or degree sign) with exact rational
-arithmetic, without importing sympy: that is almost every reward of GSM8K-style training.
+Plain numbers are read in-process by `numbers.py` (the fast path, no sympy).
 """
 
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 
-__all__ = ["extract_answer", "reference_answer", "normalize", "plain_number", "MAX_CHARS"]
+from verifiers._math.numbers import CONNECTIVES, plain_number
+
+__all__ = ["extract_answer", "reference_answer", "math_spans", "MAX_CHARS"]
 
 MAX_CHARS = 20_000  # only the tail of a completion is searched: the final answer is at its end
 _BOX_OR_BRACE = re.compile(r"\\(?:boxed|fbox)\s*\{|[{}]")
@@ -26,10 +27,13 @@ _HASH = re.compile(r"####\s*([^\n]+)")
 _ANSWER_IS = re.compile(r"answer\s*(?:is\s*:?|:)\**", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)")
 _WRAPPERS = re.compile(r"^(?:\*+|\$+|\\\(|\\\[)\s*|\s*(?:\*+|\$+|\\\)|\\\])$")
-# One number (thousands commas only in groups of three), and a run of them separated by single spaces. A minus
-# sign counts only where it cannot be a dash between two numbers or words ("pages 10-12" ends with 12, not -12).
-_ONE = r"(?:[1-9]\d{0,2}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?:/\d+)?|\.\d+"
-_NUMBER = re.compile(rf"(?:(?<![\w)\]}}])-)?(?<![\w.])(?:{_ONE})(?:[ \u00a0](?:{_ONE}))*")
+# One number (digit groups joined by commas without a space are read whole: 1,000 is a number, 0,111 and 1,2 are
+# lists, never their last group), and a run of them separated by single spaces, with a trailing percent sign
+# (or word). A minus sign counts only where it cannot be a dash between numbers or words ("pages 10-12" is 12).
+_ONE = r"\d+(?:,\d+)*(?:\.\d+)?(?:/\d+)?|\.\d+"
+_NUMBER = re.compile(rf"(?:(?<![\w)\]}}])-)?(?<![\w.])(?:{_ONE})(?:[ \u00a0](?:{_ONE}))*(?: ?\\?%| percent\b)?")
+# The edges of a matrix environment (\begin{pmatrix} ... \end{pmatrix}, also bmatrix, array ...).
+_ENV_EDGE = re.compile(r"\\(begin|end)\s*\{([A-Za-z]*matrix|array)\}")
 # Math delimiters; an escaped dollar (\$) is a currency sign, never a delimiter.
 _DELIM = re.compile(r"(?<!\\)\$\$|(?<!\\)\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
@@ -92,7 +96,8 @@ def _currency(content: str, after: str) -> bool:
 
 
 def _last_number_or_span(text: str) -> tuple[str | None, str]:
-    """The fallback: the last complete math span or the last number outside spans, whichever ends later.
+    """The fallback: the last complete math span, the last matrix environment outside spans or the last number
+    outside both, whichever ends later (``A + B = C`` written with bare matrices answers C, never C's last entry).
 
     A last value joined to the one before it by "or" or "and" ("so it is $3$ or $4$") is a hedge or a list: the
     answer is both values, which answers only a list reference.
@@ -101,6 +106,9 @@ def _last_number_or_span(text: str) -> tuple[str | None, str]:
     spans = math_spans(text, broken)
     candidates = [(s, e, c.strip(), "last math span") for c, s, e in spans[-2:]]
     hidden = sorted([(c, s, e) for c, s, e in spans] + [("", s, e) for s, e in broken], key=lambda x: x[1])
+    matrices = _bare_matrices(text, hidden)
+    candidates += [(s, e, text[s:e], "last matrix") for s, e in matrices[-2:]]
+    hidden = sorted(hidden + [("", s, e) for s, e in matrices], key=lambda x: x[1])
     numbers = [m for m in _NUMBER.finditer(text) if not _inside(m.start(), hidden)]
     candidates += [(*_bare_latex(text, m), "last number") for m in numbers[-2:]]
     if not candidates:
@@ -110,6 +118,25 @@ def _last_number_or_span(text: str) -> tuple[str | None, str]:
     if len(candidates) > 1 and _HEDGE.fullmatch(text[candidates[-2][1]:start]):
         return f"{candidates[-2][2]} or {answer}", "last values joined by 'or'/'and'"
     return answer, how
+
+
+def _bare_matrices(text: str, spans: list[tuple[str, int, int]]) -> list[tuple[int, int]]:
+    """(start, end) of each outermost matrix environment written outside math spans, in order. One pass with a
+    stack, so unclosed environments cost linear time; a mismatched ``\\end`` closes nothing."""
+    found: list[tuple[int, int]] = []
+    stack: list[tuple[str, int]] = []
+    for m in _ENV_EDGE.finditer(text):
+        if _inside(m.start(), spans):
+            continue
+        if m.group(1) == "begin":
+            stack.append((m.group(2), m.start()))
+        elif stack and stack[-1][0] == m.group(2):
+            start = stack.pop()[1]
+            if not stack:
+                found.append((start, m.end()))
+        else:
+            stack.clear()
+    return found
 
 
 def _bare_latex(text: str, m: re.Match) -> tuple[int, int, str]:
@@ -233,144 +260,3 @@ def reference_answer(reference: str) -> str:
     if spans and spans[0][1] == 0 and _is_unit(reference.strip()[spans[0][2]:]):
         return spans[0][0]  # "$125$ miles": the span; the words after it are a unit
     return reference
-
-
-_UNICODE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00f7": "\\div ", "\u00b7": "\\cdot ",
-                          "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u2264": "\\le ", "\u2265": "\\ge ",
-                          "\u2260": "\\ne ", "\u00a0": " ", "\u2009": " ", "\u202f": " "})
-
-# 1,000,000 is one number (a first group of 1-3 digits not starting with 0, then groups of three), outside brackets.
-_COMMA_THOUSANDS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])")
-_MATH_THOUSANDS = re.compile(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))")  # MATH's thousands separator: 10,\! 000
-_STRIP = [(re.compile(p), r) for p, r in [
-    (r"\{,\}", ","),
-    (r"\\[dtc]frac", r"\\frac"),
-    (r"^\$+|\$+$|^\\\(|\\\)$", ""),
-    (r"\\(?:mbox|textrm|textnormal)\{", r"\\text{"),
-    (r"\\(?:mathrm|textbf|mathbf|boldsymbol|textit|mathit)\{\s*([A-Za-z]{2,}(?: [A-Za-z]+)*)\s*\}", r"\\text{\1}"),
-    (r"\\(?:mathrm|textbf|mathbf|boldsymbol|textit|mathit)\{([^{}]*)\}", r"\1"),
-    (r"°|\\degree", r"^\\circ"),
-]]
-_REPEATING = re.compile(r"(?<![\d.])(-?)(\d{0,200})\.(\d{0,200})\\overline\{(\d{1,50})\}")
-# A trailing unit in \text{...} after a value ("2\sqrt{3}\text{ cm}^2"); never a connective ("3 \text{ or } 4").
-_TEXT_UNIT = re.compile(r"^(.*?[\w}).])\s*\\text\{\s*([A-Za-z][A-Za-z .]*?)\s*\}(?:\^\{?[23]\}?)?\.?$")
-# Plain words after a value ("46 apples", "\\frac12 cup", "12 square units", "3 cm^2").
-_WORD_UNIT = re.compile(r"^(.*?[\d}).\]])\s+([A-Za-z]{2,15}(?:\s+[A-Za-z]{2,15}){0,2})(?:\^\{?[23]\}?)?\.?$")
-_SHORT_UNITS = frozenset({"cm", "mm", "km", "kg", "mg", "ml", "ft", "in", "mi", "yd", "oz", "lb", "hr", "am", "pm"})
-_MATH_WORDS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "mod", "max", "min", "gcd", "lcm",
-                         "det", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "sqrt", "frac", "pi", "inf"})
-CONNECTIVES = frozenset({"or", "and", "to", "plus", "minus", "times", "over", "of", "more", "less", "than", "not",
-                         "divided", "by", "is", "are", "if", "for", "when", "with", "from", "but"})
-
-
-def _repeating(m: re.Match) -> str:
-    sign, whole, fixed, period = m.groups()
-    value = Fraction(int(whole or "0")) + Fraction(int(fixed or "0"), 10 ** len(fixed)) \
-        + Fraction(int(period), (10 ** len(period) - 1) * 10 ** len(fixed))
-    return f"{sign}\\frac{{{value.numerator}}}{{{value.denominator}}}"
-
-
-_APPROX = re.compile(r"(?<=\S)\s*\\approx\s*-?\d*\.?\d+\s*$")  # "\frac{\sqrt3}{3} \approx 0.577" is the exact form
-_TRAILING_BACKSLASH = re.compile(r"(?<!\\)\\$")  # "185\" (a stray backslash at the end)
-# Layout-only LaTeX. A row break ``\\\\`` is matched first so that ``\\\\ `` (break, space) is never read as ``\\`` +
-# ``\\ `` (one backslash left over); spacing commands become one space, so that ``2\\,3`` stays two numbers.
-_LAYOUT = re.compile(r"\\\\|\\(?:left|right|displaystyle|quad|qquad)(?![A-Za-z])|\\[,;: ]|~|\\!|\\\$")
-
-
-def _layout(m: re.Match) -> str:
-    tok = m.group()
-    if tok == "\\\\":
-        return tok
-    return "" if tok in ("\\!", "\\$", "\\left", "\\right", "\\displaystyle") else " "
-
-
-def normalize(answer: str) -> str:
-    """Remove layout-only LaTeX (spacing, \\left/\\right, $) and trailing \\text units; keep all meaning."""
-    s = answer.translate(_UNICODE).strip()
-    s = _LAYOUT.sub(_layout, _MATH_THOUSANDS.sub(",", s))
-    if not re.search(r"[(\[{]", s):  # inside brackets a comma separates items: (12,102) is an interval
-        s = _COMMA_THOUSANDS.sub(lambda m: m.group().replace(",", ""), s)
-    for pattern, repl in _STRIP:
-        s = pattern.sub(repl, s)
-    if "\\overline" in s:  # guarded: the pattern backtracks on long digit strings
-        s = _REPEATING.sub(_repeating, s)
-    s = _APPROX.sub("", _TRAILING_BACKSLASH.sub("", s.strip()))
-    m = _TEXT_UNIT.match(s.strip()) if "\\text" in s else None
-    if m and not set(m.group(2).lower().split()) & CONNECTIVES:
-        s = m.group(1)
-    m = _WORD_UNIT.match(s.strip()) if " " in s.strip() else None
-    if m and _unit_words(m.group(2)):
-        s = m.group(1)
-    return s.strip().rstrip(".").strip()
-
-
-def _unit_words(words: str) -> bool:
-    """Whether trailing plain words are a unit: words of three or more letters that are not connectives or math
-    names, or a common two-letter unit. Other two-letter words may be products of variables ("3 xy" is 3xy)."""
-    parts = words.lower().split()
-    return not set(parts) & (CONNECTIVES | _MATH_WORDS) and all(len(w) >= 3 or w in _SHORT_UNITS for w in parts)
-
-
-# A trailing unit after a number: up to three plain words ("46 apples", "12 cm^2", "5 m"); a single letter other
-# than a common unit symbol is a variable ("3 x" is not 3), and connectives never count ("3 or four" is not 3).
-_UNIT = re.compile(r"^(.*?\d)\s+([mgsLh])(?:\^\{?[23]\}?)?\.?$")
-_DEGREE = re.compile(r"^(.*?)\s*(?:\^\s*\{?\\circ\}?|°|\\degree)$")
-_PERCENT = re.compile(r"^(.*?)\s*\\?%$")
-# Digit groups of three after a first group of one to three digits (not starting with 0: 0,111 is a list), separated
-# all by commas or all by single spaces (1 000, 10,\! 000); a mixed number a b/c needs b < c.
-_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:(?:,\d{3})+|(?: \d{3})+)(?:\.\d+)?$")
-_MIXED = re.compile(r"^(-?)(\d{1,100}) (\d{1,100})\s*/\s*(\d{1,100})$")
-_DECIMAL = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
-_SLASH = re.compile(r"^(-?\d+)\s*/\s*(\d+)$")
-_FRAC = re.compile(r"^(-?)\\frac\{\s*(-?\d+)\s*\}\{\s*(\d+)\s*\}$|^(-?)\\frac(\d)(\d)$")
-
-
-def _digits_to_fraction(s: str) -> Fraction | str:
-    """Exact value of a decimal literal. Integers too long for int() are returned as a canonical digit string."""
-    neg = s.startswith("-")
-    body = s.lstrip("-")
-    whole, _, frac = body.partition(".")
-    frac = frac.rstrip("0")
-    digits = (whole + frac).lstrip("0") or "0"
-    if len(digits) > 4000:  # past CPython's int(str) limit: compare canonical strings instead
-        return ("-" if neg and digits != "0" else "") + digits + "e-" + str(len(frac))
-    value = Fraction(int(digits), 10 ** len(frac))
-    return -value if neg else value
-
-
-def plain_number(answer: str) -> tuple[Fraction | str, str] | None:
-    """(exact value, kind) if `answer` is a plain number possibly with unit/percent/degree, else None.
-
-    kind is "number", "percent" or "degree". Decimal values are exact: 0.333 is 333/1000, never 1/3.
-    """
-    s = normalize(answer)
-    kind = "number"
-    for pattern, name in ((_PERCENT, "percent"), (_DEGREE, "degree")):
-        m = pattern.match(s)
-        if m:
-            s, kind = m.group(1).strip(), name
-            break
-    else:
-        m = _UNIT.match(s) if " " in s else None
-        if m:
-            s = m.group(1).strip()
-    if s.startswith("+"):
-        s = s[1:].lstrip()
-    if _THOUSANDS.match(s):
-        s = s.replace(",", "").replace(" ", "")
-    m = _MIXED.match(s)
-    if m and int(m.group(2)) > 0 and 0 < int(m.group(3)) < int(m.group(4)):
-        value = int(m.group(2)) + Fraction(int(m.group(3)), int(m.group(4)))
-        return (-value if m.group(1) else value), kind
-    if _DECIMAL.match(s):
-        return _digits_to_fraction(s), kind
-    m = _SLASH.match(s)
-    if m and len(s) < 200 and int(m.group(2)) != 0:  # length first: int() of 5,000 digits raises
-        return Fraction(int(m.group(1)), int(m.group(2))), kind
-    m = _FRAC.match(s)
-    if m:
-        sign, num, den = (m.group(1), m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5), m.group(6))
-        if len(s) < 200 and int(den) != 0:
-            value = Fraction(int(num), int(den))
-            return (-value if sign else value), kind
-    return None

@@ -6,16 +6,19 @@ instead of evaluating it (``\\int``, ``\\sum``, ``\\lim``, ``\\binom``, derivati
 of an unordered list (a set); other short English words (``to``, ``of``, ``is``...) are refused rather than read
 as products of letters.
 ASCII relations ``<=``, ``>=``, ``!=`` are single tokens (``x != 3`` is never the factorial ``x!``).
-Used by `verifiers/_math/grammar.py`, which turns the tokens into sympy objects.
+`TokenCursor` is the parser's position in the token list (look ahead, consume, cap the nesting depth).
+Used by `verifiers/_math/grammar.py` (and its `atoms.py`, `latex.py`), which turn the tokens into sympy objects.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["tokenize", "ParseError", "Juxtaposed", "Unevaluated", "TooLarge", "UNEVALUATED", "MAX_TOKENS"]
+__all__ = ["tokenize", "TokenCursor", "ParseError", "Juxtaposed", "Unevaluated", "TooLarge", "UNEVALUATED",
+           "MAX_TOKENS", "MAX_DEPTH"]
 
 MAX_TOKENS = 2000
+MAX_DEPTH = 60
 
 
 class ParseError(ValueError):
@@ -92,3 +95,31 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         if len(tokens) > MAX_TOKENS:
             raise ParseError("answer too long for the grammar")
     return tokens
+
+
+class TokenCursor:
+    """A position in a token list: `peek` ahead, `take` (checking kind and value), `at`, and `enter` a nesting level
+    (more than MAX_DEPTH levels is a ParseError, before Python's own recursion limit is near)."""
+
+    def __init__(self, tokens):
+        self.toks, self.i, self.depth = tokens, 0, 0
+
+    def peek(self, offset=0):
+        j = self.i + offset
+        return self.toks[j] if j < len(self.toks) else (None, None)
+
+    def take(self, kind=None, value=None):
+        tok = self.peek()
+        if tok[0] is None or (kind and tok[0] != kind) or (value is not None and tok[1] != value):
+            raise ParseError(f"expected {value or kind}, found {tok[1]!r}")
+        self.i += 1
+        return tok
+
+    def at(self, kind, value=None):
+        tok = self.peek()
+        return tok[0] == kind and (value is None or tok[1] == value)
+
+    def enter(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ParseError("nesting too deep")

@@ -4,6 +4,7 @@ Started by `verifiers/_math/pool.py` as ``python -c <boot>`` (never a fork of th
 ``multiprocessing``, which would re-import the caller's ``__main__``). The protocol is one JSON array per line:
 
     stdin:  ["judge", answer, reference]  or  ["check", reference, ""]  or  ["canon", answer, ""]
+            (a judge job may carry a fourth element, its flags: {"percent_as_fraction": true})
     stdout: "ready" once, then [reward, status, detail] per judge job, [reason or null] per check job,
             [key or null] per canon job (the majority-vote key of `verifiers._math.compare.canonical`)
 
@@ -32,11 +33,14 @@ def _limit_memory() -> None:
 
 
 def _handle(job: list, judge, check_reference, canonical=None) -> list:
-    kind, a, b = job
+    kind, a, b, *rest = job
     try:
         if kind == "canon":
             return [canonical(a)]
-        return list(judge(a, b)) if kind == "judge" else [check_reference(a)]
+        if kind == "judge":
+            flags = rest[0] if rest else {}
+            return list(judge(a, b, percent_as_fraction=flags.get("percent_as_fraction") is True))
+        return [check_reference(a)]
     except (RecursionError, MemoryError) as err:  # the answer is too deep or too big to compare: not a value
         what = "too deeply nested" if isinstance(err, RecursionError) else "too large to compare"
         return [0.0, "wrong", f"expression {what}"] if kind == "judge" else [None if kind == "canon" else
