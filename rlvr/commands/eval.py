@@ -162,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _test_time(args, cfg, run) -> int:
     from rlvr.evaluation.evaluate import evaluate
+    from rlvr.pretraining.flops import pretrain_compute
+    from rlvr.pretraining.pretrain import model_cache_dir
     from rlvr.runfolder.folder import TEST_TIME
     from rlvr.runfolder.jsonl import append_jsonl
 
@@ -173,6 +175,8 @@ def _test_time(args, cfg, run) -> int:
     wanted = [w.strip() for w in args.at.split(",") if w.strip()]
     points = [(w, *_checkpoint(run, cfg, w)) for w in wanted]  # fail on a missing checkpoint before sampling
     benches = _benchmarks(cfg, points[0][1], args, ks)
+    base_dir = None if cfg.model_name_or_path else model_cache_dir(cfg)
+    pretrain_flops = pretrain_compute(cfg, base_dir)["pretrain_flops"]  # the base model's, on every row
     done = {(r.get("step"), r.get("benchmark"), r.get("samples_per_problem"), r.get("k")) for r in run.read(TEST_TIME)}
     run.attempt = max((r.get("attempt", 0) for r in run.read(TEST_TIME)), default=0) + 1
     for label, model_path, step, compute in points:
@@ -186,9 +190,11 @@ def _test_time(args, cfg, run) -> int:
             result = evaluate(model, tokenizer, bench.rows, bench.verifier, bench.settings, bench.subset_field,
                               sampler=sampler)
             seconds = round(time.perf_counter() - t0, 3)
+            per_sample = result.eval_flops / max(1, len(result.counts) * args.samples)  # FLOPs of one sample
             rows = [{"checkpoint": label, "step": step, "compute_flops": compute, "benchmark": bench.name, "k": k,
                      "pass@k": result.pass_at(k), "maj@k": result.maj_at(k), "n": len(result.counts),
                      "samples_per_problem": args.samples, "eval_flops": result.eval_flops,
+                     "sampling_flops_per_problem": per_sample * k, "pretrain_flops": pretrain_flops,
                      "eval_seconds": seconds, "tokens_sampled": result.tokens_sampled,
                      "time": time.time()} for k in ks]
             run.append(TEST_TIME, rows)

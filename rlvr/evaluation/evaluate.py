@@ -86,7 +86,9 @@ class EvalResult:
         subsets = self.subset_table()
         if subsets is not None:
             out["subsets"] = subsets
-        out.update({"samples_per_problem": n, "eval_flops": self.eval_flops, "statuses": dict(self.statuses),
+        per_problem = self.eval_flops / len(self.counts) if self.counts else 0.0
+        out.update({"samples_per_problem": n, "eval_flops": self.eval_flops, "sampling_flops_per_problem": per_problem,
+                    "statuses": dict(self.statuses),
                     "unscored": self.unscored, "eval_seconds": round(self.seconds, 3),
                     "tokens_sampled": self.tokens_sampled, "time": time.time()})
         return out

@@ -147,6 +147,7 @@ def _train_and_save(cfg: ExperimentConfig, out_dir: Path) -> dict:
     from tqdm.auto import tqdm
 
     from rlvr.pretraining.tokenizer import build_char_tokenizer, char_vocab
+    from rlvr.training.compute import flops_params
 
     task = cfg.make_task()
     torch.manual_seed(cfg.pretrain_seed)
@@ -156,10 +157,11 @@ def _train_and_save(cfg: ExperimentConfig, out_dir: Path) -> dict:
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.pretrain_lr, betas=(0.9, 0.98), weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: _lr_factor(step, cfg.pretrain_steps))
     model.train()
-    t0, losses = time.time(), []
+    t0, losses, tokens = time.time(), [], 0
     bar = tqdm(range(cfg.pretrain_steps), desc="pretrain", unit="step", dynamic_ncols=True)
     for _ in bar:
         ids, attn, labels = _batch(task, cfg, rng, vocab, cfg.pretrain_batch_size)
+        tokens += int(attn.sum())
         loss = model(input_ids=ids, attention_mask=attn, labels=labels).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -176,7 +178,7 @@ def _train_and_save(cfg: ExperimentConfig, out_dir: Path) -> dict:
     stats = {"settings": {k: getattr(cfg, k) for k in PRETRAIN_KEYS},
              "parameters": sum(p.numel() for p in model.parameters()),
              "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 4), "seconds": round(time.time() - t0, 1),
-             "threads": torch.get_num_threads()}
+             "threads": torch.get_num_threads(), "pretrain_tokens": tokens, "n_params_flops": flops_params(model)}
     (out_dir / MARKER).write_text(json.dumps(stats, indent=2))  # last: marks the folder complete
     return stats
 

@@ -42,6 +42,7 @@ class LogSpacedEvaluator(TrainerCallback):
                  is_main: bool = True):
         self.run, self.benchmarks, self.ppd = run, list(benchmarks), points_per_decade
         self.evaluate_fn, self.is_main = evaluate_fn or _evaluate, is_main
+        self.row_extra: dict = {}  # stamped on every row: the base model's pretraining compute (`build_trainer`)
         names = {b.name for b in self.benchmarks}
         self.rows = [r for r in latest_per_key(run.read(EVALS), ("step", "benchmark")) if r.get("benchmark") in names]
         self.t_created = time.time()
@@ -67,6 +68,7 @@ class LogSpacedEvaluator(TrainerCallback):
             return row
         result = self.evaluate_fn(bench, model, tokenizer)
         row = result.row(step=step, compute_flops=flops, benchmark=bench.name, ks=bench.ks)
+        row.update(self.row_extra)
         self.run.append(EVALS, row)
         self.rows.append(row)
         k_text = " ".join(f"pass@{k}={v:.3f}" for k, v in row["pass@k"].items())

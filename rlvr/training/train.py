@@ -164,6 +164,7 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     from trl import GRPOTrainer
 
     from rlvr.data import build_datasets
+    from rlvr.pretraining.flops import pretrain_compute
     from rlvr.pretraining.pretrain import ensure_base_model
     from rlvr.runfolder.checkpoints import CompletionMarker
     from rlvr.training.compute import ComputeLedger, FlopsPerToken, flops_params, recomputes_old_logps
@@ -200,6 +201,7 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     wall_offset = max((r.get("time/wall", 0.0) for r in run.read(METRICS)), default=0.0)
     recorder = RunRecorder(run, wall_offset, samples)
     evaluator = make_evaluator(cfg, run, verifier, train_ds, heldout_ds, is_main)
+    evaluator.row_extra = {"pretrain_flops": pretrain_compute(cfg, model_path)["pretrain_flops"]}
     trainer = GRPOTrainer(model=model, reward_funcs=[reward_fn], args=args, train_dataset=train_ds,
                           processing_class=tokenizer)
     for default in (ProgressCallback, PrinterCallback):  # our recorder owns the terminal (one bar, no dict dumps)
@@ -257,6 +259,16 @@ def _quiet_tied_weights(model) -> None:
         logging.getLogger("transformers.trainer").addFilter(_TiedWeightsFilter(tied))
 
 
+def _pretrain_summary(cfg) -> dict:
+    """The base model's pretraining compute beside the RL compute (None for a model not pretrained here)."""
+    from rlvr.pretraining.flops import pretrain_compute
+    from rlvr.pretraining.pretrain import model_cache_dir
+
+    info = pretrain_compute(cfg, None if cfg.model_name_or_path else model_cache_dir(cfg))
+    return {"pretrain_flops": info["pretrain_flops"], "pretrain_tokens": info["pretrain_tokens"],
+            "pretrain_source": info["pretrain_source"]}
+
+
 def _summary(cfg, run, step, ledger, recorder, evaluator, seconds) -> dict:
     """summary.json: compute from the ledger (restored with each checkpoint), counts and rows from the run folder,
     so every figure covers the whole run (every attempt, every process)."""
@@ -267,6 +279,7 @@ def _summary(cfg, run, step, ledger, recorder, evaluator, seconds) -> dict:
         "steps": step, "max_steps": cfg.max_steps, "attempts": run.attempt, "compute_flops": ledger.flops,
         "compute_flops_generate": ledger.flops_generate, "compute_flops_train": ledger.flops_train,
         "tokens": ledger.tokens, "n_params_flops": ledger.n_params,
+        **_pretrain_summary(cfg),
         **evaluator.summary(),
         "verifier_statuses": verifier_totals(run),
         "final_metrics": {k: v for k, v in last.items() if k.startswith(("reward", "compute/"))},
