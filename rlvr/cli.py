@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("rlvr.commands.verify", "score completions against references with a registered verifier"),
     "audit": ("rlvr.commands.audit", "check that every reference of a dataset parses before training on it"),
     "sweep": ("rlvr.commands.sweep", "run a grid of configs as separate runs; skips completed ones"),
+    "forecast": ("rlvr.commands.forecast", "forecast accuracy at larger RL compute from a run's beginning; "
+                                           "--calibrate checks forecasts over runs"),
     "study": ("rlvr.commands.study", "compare a study's conditions: fits, per-level take-off, log-linear span"),
 }
 
