@@ -76,6 +76,17 @@ def test_widen_factor_is_the_smallest_grid_value_reaching_95_percent(records, fa
     assert widen_factor(records) == factor
 
 
+@pytest.mark.parametrize("point, raw, s, expected", [
+    (0.5, [0.4, 0.6], 2.0, [0.3, 0.7]),
+    (1.0, [0.5, 0.96], 3.0, [0.0, 1.0]),  # point above its raw interval (clipped): the raw upper side is kept
+    (0.1, [0.05, 0.2], 1.0, [0.05, 0.2]),
+])
+def test_widening_keeps_the_point_and_the_raw_interval_inside(point, raw, s, expected):
+    from rlvr.analysis.forecast import widened
+
+    assert widened(point, raw, s) == pytest.approx(expected)
+
+
 def test_calibration_on_the_committed_runs():
     out = calibrate(DOCS_RUNS, draws=60)
     raw, wid = out["raw"], out["widened"]
@@ -144,3 +155,11 @@ def test_bad_input_is_one_line_naming_the_fix(tmp_path, capsys, case, words):
     assert words in err and len(err.splitlines()) == 1 and "Traceback" not in err
     if case in ("one evaluation", "no data before the cut"):
         assert str(tmp_path / "r") in err  # names the run
+
+
+def test_default_widening_is_the_committed_calibration():
+    from rlvr.commands.forecast import DEFAULT_WIDEN
+
+    committed = json.loads((ROOT / "docs" / "forecast" / "calibration.json").read_text())
+    assert DEFAULT_WIDEN == committed["widen_all"]
+    assert committed["widened"]["coverage95"] >= 0.9  # the leave-one-run-out rule reaches the goal there

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from rlvr.analysis.families import FAMILIES
-from rlvr.analysis.forecast import DRAWS, forecast_points
+from rlvr.analysis.forecast import DRAWS, forecast_points, widened
 
 __all__ = ["calibrate", "cuts", "widen_factor", "CUTS", "GRID"]
 
@@ -44,9 +44,8 @@ def cuts(compute: np.ndarray) -> dict[str, float]:
 
 
 def _inside(rec: dict, s: float) -> bool:
-    lo, hi = rec["interval_raw"]
-    p = rec["point"]
-    return p - s * (p - lo) <= rec["observed"] <= p + s * (hi - p)
+    lo, hi = widened(rec["point"], rec["interval_raw"], s)
+    return lo <= rec["observed"] <= hi
 
 
 def widen_factor(records: list[dict], goal: float = 0.95) -> float:

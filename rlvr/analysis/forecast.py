@@ -29,7 +29,7 @@ import numpy as np
 from rlvr.analysis.bootstrap import bootstrap
 from rlvr.analysis.families import FAMILIES, FITTERS, Points, backtest, predict
 
-__all__ = ["forecast_points", "observed_at", "sentence", "cut_of", "MIN_FIT_POINTS", "NEAR_DECADES"]
+__all__ = ["forecast_points", "observed_at", "widened", "sentence", "cut_of", "MIN_FIT_POINTS", "NEAR_DECADES"]
 
 MIN_FIT_POINTS = 3  # evaluations with compute > 0 at or below the cut
 NEAR_DECADES = 0.05  # an evaluation this close (in log10 compute) to a target observes it
@@ -51,6 +51,13 @@ def _choose(fit: Points) -> tuple[str, dict]:
     except (ValueError, RuntimeError, np.linalg.LinAlgError):
         scores = {}
     return (min(scores, key=scores.get) if scores else "loglinear"), scores
+
+
+def widened(point: float, raw: list[float], s: float) -> list[float]:
+    """The raw interval with each side's distance from the point multiplied by `s` (never narrower than raw: a
+    point outside its raw interval, e.g. clipped at 1, keeps the raw side), clipped to [0, 1]."""
+    lo, hi = raw
+    return [max(0.0, min(lo, point - s * max(point - lo, 0.0))), min(1.0, max(hi, point + s * max(hi - point, 0.0)))]
 
 
 def _at(family: str, params: dict, compute: float) -> float:
@@ -105,7 +112,7 @@ def forecast_points(p: Points, cut: float, targets: list[float], draws: int = DR
             measured = rng.binomial(n_obs, preds) / n_obs
             lo, hi = (float(v) for v in np.percentile(measured, [2.5, 97.5]))
             entry["interval_raw"] = [lo, hi]
-            entry["interval"] = [max(0.0, point - widen * (point - lo)), min(1.0, point + widen * (hi - point))]
+            entry["interval"] = widened(point, [lo, hi], widen)
         obs = observed_at(p.subset(~fit_mask), target) if (~fit_mask).any() else None
         if obs is not None:
             entry["observed"] = obs
