@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("rlvr.commands.sweep", "run a grid of configs as separate runs; skips completed ones"),
     "forecast": ("rlvr.commands.forecast", "forecast accuracy at larger RL compute from a run's beginning; "
                                            "--calibrate checks forecasts over runs"),
+    "frontier": ("rlvr.commands.frontier", "accuracy against total FLOPs (pretraining + RL + sampling) with the "
+                                           "Pareto frontier: which split of a budget wins"),
     "study": ("rlvr.commands.study", "compare a study's conditions: fits, per-level take-off, log-linear span"),
 }
 
