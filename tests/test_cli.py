@@ -75,7 +75,7 @@ def test_train_help_lists_each_plugins_options():
 
 def test_light_commands_do_not_import_torch():
     code = ("import sys; from rlvr.cli import main\n"
-            "for c in ('verify', 'fit', 'plot', 'audit', 'sweep', 'study'):\n"
+            "for c in ('verify', 'fit', 'plot', 'audit', 'sweep', 'study', 'forecast', 'frontier'):\n"
             "    try: main([c, '--help'])\n"
             "    except SystemExit: pass\n"
             "heavy = [m for m in ('torch', 'transformers', 'trl') if m in sys.modules]\n"

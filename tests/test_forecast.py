@@ -163,3 +163,17 @@ def test_default_widening_is_the_committed_calibration():
     committed = json.loads((ROOT / "docs" / "forecast" / "calibration.json").read_text())
     assert DEFAULT_WIDEN == committed["widen_all"]
     assert committed["widened"]["coverage95"] >= 0.9  # the leave-one-run-out rule reaches the goal there
+
+
+def test_forecast_and_calibrate_run_without_torch(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from rlvr.cli import main\n"
+            f"main(['forecast', {str(DOCS_RUNS[0])!r}, '--fit-decades', '1', '--at', '1e12', '--output', "
+            f"{str(tmp_path)!r}, '--draws', '20'])\n"
+            f"main(['forecast', '--calibrate', {str(DOCS_RUNS[0])!r}, '--output', {str(tmp_path)!r}, "
+            "'--draws', '20'])\n"
+            "print([m for m in ('torch', 'transformers', 'trl') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
