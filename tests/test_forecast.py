@@ -121,6 +121,11 @@ def _bad(tmp_path, case):
                 "--at", "1e12"]
     if case == "no data before the cut":
         return [str(write_run(tmp_path / "r", good)), "--fit-until", "1e8", "--at", "1e12"]
+    if case == "different benchmarks, no configs":
+        a, b = write_run(tmp_path / "a", good), write_run(tmp_path / "b", good, bench="other")
+        (a / "config.yaml").unlink()
+        (b / "config.yaml").unlink()
+        return [str(a), str(b), "--fit-until", "1e8", "--at", "1e12"]
     if case == "different tasks":
         return [str(write_run(tmp_path / "a", good)), str(write_run(tmp_path / "b", good, task="linfn")),
                 "--fit-decades", "1", "--at", "1e12"]
@@ -141,6 +146,7 @@ def _bad(tmp_path, case):
     ("one evaluation", "at or below the cut"),
     ("no data before the cut", "move the cut later"),
     ("different tasks", "runs of different tasks"),
+    ("different benchmarks, no configs", "a [add_heldout]"),  # each folder alone, never pooled
     ("missing folder", "does not exist"),
     ("malformed line", "evals.jsonl"),
     ("bad --at", "is not a number"),

@@ -128,7 +128,11 @@ def run(args: argparse.Namespace) -> int:
     if args.calibrate:
         return _calibrate(args, runs)
     targets = _targets(args.at)
-    for group in group_runs(runs):
+    with_config = [r for r in runs if (Path(r) / "config.yaml").is_file()]
+    # A folder holding only evals.jsonl (docs/demo) says nothing of its config: it is never pooled as a seed.
+    groups = group_runs(with_config) + [[r] for r in runs if r not in with_config]
+    results = []
+    for group in groups:
         names = [str(r) for r in group]
         label = ", ".join(names)
         result = {"runs": names, "fit_until": args.fit_until, "fit_decades": args.fit_decades, "benchmarks": {}}
@@ -142,9 +146,13 @@ def run(args: argparse.Namespace) -> int:
             print(sentence(bench, entry))
             if not any("observed" in t for t in entry["targets"]) and not (p.compute > cut).any():
                 print(f"  ({label} has no evaluation past the cut: nothing to check the forecast against yet)")
-        dests = [Path(args.output)] if args.output else group
-        for dest in dests:
-            dest.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(dest / FORECAST, result)
-            print(f"wrote {dest / FORECAST}")
+        results.append(result)
+        for dest in ([] if args.output else group):
+            write_json_atomic(Path(dest) / FORECAST, result)
+            print(f"wrote {Path(dest) / FORECAST}")
+    if args.output:  # one file: the group's result, or every group's under "groups"
+        out = Path(args.output)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(out / FORECAST, results[0] if len(results) == 1 else {"groups": results})
+        print(f"wrote {out / FORECAST}")
     return 0
