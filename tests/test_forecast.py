@@ -106,6 +106,15 @@ def test_calibrate_cli_writes_json_and_png(tmp_path, capsys):
     assert "95% interval coverage" in capsys.readouterr().out
 
 
+def test_calibrate_takes_runs_of_different_tasks(tmp_path):
+    """Calibration forecasts each folder alone, so (unlike a forecast, which pools seeds) tasks may differ."""
+    rng = np.random.default_rng(4)
+    a = write_run(tmp_path / "a", synthetic(rng))
+    b = write_run(tmp_path / "b", synthetic(rng), task="reasoning_gym")
+    assert main(["forecast", "--calibrate", str(a), str(b), "--output", str(tmp_path / "out"), "--draws", "20"]) == 0
+    assert json.loads((tmp_path / "out" / "calibration.json").read_text())["runs"] == [str(a), str(b)]
+
+
 def test_forecast_cli_writes_forecast_json_into_the_run(tmp_path, capsys):
     run = write_run(tmp_path / "run", synthetic(np.random.default_rng(2)))
     assert main(["forecast", str(run), "--fit-decades", "1", "--at", "1e11,1e12", "--draws", "40"]) == 0
