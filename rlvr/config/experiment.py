@@ -25,7 +25,8 @@ from rlvr.errors import UserError
 from rlvr.yamlio import dump_yaml, load_yaml
 from verifiers.options import OptionError, coerce_value
 
-__all__ = ["ExperimentConfig", "config_from_dict", "config_hash", "dump_config", "PRETRAIN_KEYS", "option_defaults"]
+__all__ = ["ExperimentConfig", "config_from_dict", "config_hash", "dump_config", "PRETRAIN_KEYS", "option_defaults",
+           "IDENTITY_BASELINE"]
 
 # The options whose defaults come from a plugin.
 _OPTION_KEYS = {"task_options", "verifier_options"}
@@ -42,6 +43,8 @@ def _f(default, help_: str, **kw):
 class ExperimentConfig:
     # Keys that say where a run is written, not what it is (not part of its identity).
     LOCATION_KEYS: typing.ClassVar[frozenset] = frozenset({"output_dir", "run_dir", "cache_dir"})
+    # Speed options that cannot change results (rlvr/training/speed.py): not part of the identity either.
+    EXACT_SPEED_KEYS: typing.ClassVar[frozenset] = frozenset({"gradient_checkpointing", "reward_cache"})
 
     # --- experiment -------------------------------------------------------------------------------------------
     experiment: str = _f("demo", "Experiment name; part of the run folder name.")
@@ -112,8 +115,23 @@ class ExperimentConfig:
     mask_truncated_completions: bool = _f(False, "Exclude completions cut at max_completion_length from the loss.")
     use_vllm: bool = _f(False, "Generate with vLLM through TRL (GPU users).")
     vllm_mode: str = _f("colocate", "TRL vllm_mode: colocate or server.")
-    bf16: bool = _f(False, "bfloat16 training (GPU users).")
-    gradient_checkpointing: bool = _f(False, "Trade compute for memory (large models).")
+    # Speed options (rlvr/training/speed.py, docs/performance.md); rlvr.training.speed.PLAIN turns them all off.
+    bf16: bool | None = _f(None, "bfloat16 mixed precision (autocast, fp32 master weights; evaluation stays fp32). "
+                                 "None: on where the CPU computes bf16 natively (avx512_bf16 / amx_bf16), about "
+                                 "2x the matmul speed of fp32 there; off elsewhere. GPU users set true. Changes "
+                                 "results within noise, so it is part of the run identity when on.")
+    gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass: trades compute for "
+                                             "memory (large models). Off unless set (TRL 1.16 turns it on by "
+                                             "default; the loop ran with it before the speed options).")
+    attn_implementation: str | None = _f(None, "transformers attention kernel of the policy: eager (plain "
+                                                "matmuls, fastest at the tiny models' lengths) or sdpa (the "
+                                                "transformers default, better for long sequences). None: eager for "
+                                                "the tiny local model, sdpa for model_name_or_path. Part of the "
+                                                "run identity when eager.")
+    reward_cache: int = _f(100_000, "Verdicts remembered for repeated (completion, reference) pairs (GRPO groups "
+                                    "and evaluation samples repeat themselves): each distinct pair is verified "
+                                    "once. Timeouts and unscorable verdicts are never kept. 0 turns it off. "
+                                    "Exact, so not part of the run identity.")
     reward_workers: int = _f(1, "Parallel workers for the verifier's batch path.")
     report_to: str = _f("none", "Extra trackers through TRL: none, tensorboard, wandb, mlflow (JSONL is always on).")
 
@@ -139,6 +157,12 @@ class ExperimentConfig:
 
     def __post_init__(self) -> None:
         self._resolve_plugins()
+        if self.bf16 is None:  # resolved here, so config.yaml records what the run did
+            from rlvr.config.hardware import native_bf16
+
+            self.bf16 = native_bf16()
+        if self.attn_implementation is None:
+            self.attn_implementation = "sdpa" if self.model_name_or_path else "eager"
         checks = [
             (self.num_generations >= 2, "num_generations", "GRPO needs at least 2 completions per prompt; use 8"),
             (self.prompts_per_step >= 1, "prompts_per_step", "use a positive number such as 32"),
@@ -164,6 +188,8 @@ class ExperimentConfig:
             (all(1 <= k <= self.eval_samples_per_problem for k in self.eval_k), "eval_k",
              "each k must be in 1..eval_samples_per_problem"),
             (self.reward_workers >= 1, "reward_workers", "use 1 or more"),
+            (self.reward_cache >= 0, "reward_cache", "use 0 (off) or a number of verdicts such as 100000"),
+            (self.attn_implementation in ("eager", "sdpa"), "attn_implementation", "use eager or sdpa"),
             (self.save_steps >= 1 and self.save_total_limit >= 1, "save_steps", "use positive numbers"),
             (self.heldout_size >= 1, "heldout_size", "use a positive size"),
             (self.task != "dataset" or bool(self.model_name_or_path), "model_name_or_path",
@@ -213,11 +239,12 @@ class ExperimentConfig:
 
     # Identity and serialisation: all a run folder needs of a config -----------------------------------------
     def identity(self) -> str:
-        """Hash of the values that differ from the defaults (location keys excluded), plugin options included the
-        same way. Keys and options added later with a default therefore leave existing runs' identities unchanged."""
-        defaults = ExperimentConfig().to_dict()
-        values = {k: v for k, v in self.to_dict().items() if k not in self.LOCATION_KEYS | _OPTION_KEYS
-                  and v != defaults.get(k)}
+        """Hash of the values that differ from the defaults (location keys and exact speed options excluded; a
+        result-changing speed option compared with its `IDENTITY_BASELINE`), plugin options included the same way.
+        Keys and options added later with a default therefore leave existing runs' identities unchanged."""
+        defaults = {**ExperimentConfig().to_dict(), **IDENTITY_BASELINE}
+        skip = self.LOCATION_KEYS | self.EXACT_SPEED_KEYS | _OPTION_KEYS
+        values = {k: v for k, v in self.to_dict().items() if k not in skip and v != defaults.get(k)}
         for key, plugin_defaults in option_defaults(self).items():
             changed = {k: v for k, v in getattr(self, key).items() if plugin_defaults.get(k) != v}
             if changed:
@@ -230,8 +257,12 @@ class ExperimentConfig:
 
     @classmethod
     def from_yaml(cls, text: str, source: str) -> ExperimentConfig:
-        """A config from YAML text (a run's config.yaml); ValueError (a UserError) naming `source` when bad."""
-        return config_from_dict(load_yaml(text, source) or {}, source)
+        """A config from YAML text (a run's config.yaml); ValueError (a UserError) naming `source` when bad. A
+        result-changing key the file lacks (written before the key existed) takes its `IDENTITY_BASELINE` value."""
+        values = load_yaml(text, source) or {}
+        if isinstance(values, dict):  # a config.yaml is written complete: a missing speed key predates the key
+            values = {**{k: v for k, v in IDENTITY_BASELINE.items() if k not in values}, **values}
+        return config_from_dict(values, source)
 
     # Convenience views -----------------------------------------------------------------------------------------
     @property
@@ -241,6 +272,10 @@ class ExperimentConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+
+# For the run identity, the value each result-changing speed option had before it existed (the plain path): a run
+# at this value hashes as it always did, whatever the key's default is now (rlvr/training/speed.py).
+IDENTITY_BASELINE: dict = {"bf16": False, "attn_implementation": "sdpa"}
 
 # Keys that define the tiny base model; its cache folder is keyed by their values.
 PRETRAIN_KEYS = ("task", "task_options", "heldout_size", "prompt_template", "pretrain_seed", "hidden_size",

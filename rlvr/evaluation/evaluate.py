@@ -23,6 +23,7 @@ With vLLM (`sample_completions_vllm`, GPU only) the same settings go to ``vllm.L
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from rlvr.evaluation.passk import majority_at_k, mean_pass_at_k
 from rlvr.training.compute import flops_params, forward_flops
 
 __all__ = ["EvalSettings", "EvalResult", "evaluate", "sample_completions", "sample_completions_vllm",
-           "canonical_answers", "prompt_text"]
+           "canonical_answers", "prompt_text", "full_precision"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,22 @@ def prompt_text(tokenizer, prompt) -> str:
     return tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
 
 
+@contextlib.contextmanager
+def full_precision(model):
+    """Sample from `model` without the bf16 autocast accelerate wraps around its forward in mixed-precision
+    training (config key `bf16`), so evaluation inside a bf16 run measures the fp32 weights as a plain run does."""
+    original = getattr(model, "_original_forward", None)
+    if original is None or "forward" not in vars(model):
+        yield model
+        return
+    wrapped = model.forward
+    model.forward = original
+    try:
+        yield model
+    finally:
+        model.forward = wrapped
+
+
 def sample_completions(model, tokenizer, prompts: list[str], settings: EvalSettings,
                        share_prefill: bool = True) -> tuple[list[list[str]], int, int]:
     """Sample `settings.samples_per_problem` completions per prompt with the KV cache.
@@ -130,7 +147,7 @@ def sample_completions(model, tokenizer, prompts: list[str], settings: EvalSetti
     out: list[list[str]] = []
     tokens = sampled = 0
     try:
-        with torch.no_grad():
+        with torch.no_grad(), full_precision(model):
             for start in range(0, len(prompts), per_batch):
                 batch = prompts[start:start + per_batch]
                 enc = tokenizer(batch, return_tensors="pt", padding=True).to(device)

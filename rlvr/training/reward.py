@@ -68,6 +68,7 @@ class VerifierReward:
                            f"columns passed by TRL: {shown}")
         references = columns[self.reference_column]
         texts = [completion_text(c) for c in completions]
+        hits0 = getattr(self.verifier, "hits", None)  # a CachedVerifier counts verdicts served without a run
         t0 = time.perf_counter()
         verdicts = self.verifier.verify_batch(list(zip(texts, references, strict=True)), workers=self.workers)
         seconds = time.perf_counter() - t0
@@ -84,6 +85,8 @@ class VerifierReward:
                 log_metric(f"verifier/{status}", float(counts.get(status, 0) * world))
             log_metric("verifier/unscored", float(unscored * world))
             log_metric("time/reward_seconds", seconds)
+            if isinstance(hits0, int):
+                log_metric("verifier/cache_hits", float((self.verifier.hits - hits0) * world))
         if self.on_batch is not None:
             self.on_batch({"prompts": list(prompts), "completions": texts, "references": list(references),
                            "rewards": rewards, "statuses": [v.status for v in verdicts]})

@@ -65,11 +65,12 @@ def grpo_args(cfg: ExperimentConfig, output_dir: Path):
         temperature=cfg.temperature, top_p=cfg.top_p, top_k=0, beta=cfg.beta, loss_type=cfg.loss_type,
         scale_rewards=cfg.scale_rewards, num_iterations=cfg.num_iterations, epsilon=cfg.epsilon,
         mask_truncated_completions=cfg.mask_truncated_completions,
-        use_vllm=cfg.use_vllm, vllm_mode=cfg.vllm_mode, bf16=cfg.bf16,
+        use_vllm=cfg.use_vllm, vllm_mode=cfg.vllm_mode, bf16=bool(cfg.bf16),
         # Without CUDA, say so: accelerate only joins processes started by torchrun into one gloo group (MULTI_CPU)
         # when told it is on the CPU; otherwise every process silently trains alone and writes every row.
         use_cpu=not _has_cuda(),
-        **({"gradient_checkpointing": True} if cfg.gradient_checkpointing else {}),  # deprecated name; only if used
+        # Said explicitly: TRL 1.16 turns checkpointing on by default (transformers 5 names it activation_...).
+        activation_checkpointing=cfg.gradient_checkpointing,
         logging_steps=1, save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=cfg.save_total_limit,
         report_to=[] if cfg.report_to == "none" else [cfg.report_to],
         remove_unused_columns=False, dataloader_num_workers=0, dataloader_pin_memory=_has_cuda(),
@@ -175,13 +176,17 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     hf_logging.disable_progress_bar()  # no "Writing model shards" bar at every checkpoint; ours is the only bar
     torch.manual_seed(cfg.seed)
     verifier = cfg.make_verifier()
+    if cfg.reward_cache:  # one verifier (and cache) for the reward and the evaluations
+        from verifiers.cache import CachedVerifier
+
+        verifier = CachedVerifier(verifier, cfg.reward_cache)
     model_path = ensure_base_model(cfg)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     positions = getattr(AutoConfig.from_pretrained(model_path), "max_position_embeddings", None)
     train_ds, heldout_ds = build_datasets(cfg, verifier, tokenizer, positions)  # fail fast, before loading weights
-    model = AutoModelForCausalLM.from_pretrained(model_path)
+    model = AutoModelForCausalLM.from_pretrained(model_path, attn_implementation=cfg.attn_implementation)
     _quiet_tied_weights(model)
     args = grpo_args(cfg, run.checkpoints)
     if getattr(verifier, "limits", None) is not None and _is_main():  # after RLVR_CODE_* environment overrides

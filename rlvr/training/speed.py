@@ -1,0 +1,29 @@
+"""The GRPO loop's speed options, and the plain path they replace.
+
+Every option is a config key (``rlvr train --help``); this module says which ones make the loop fast, what each
+costs, and how to turn them all off. Measured in docs/performance.md (`bench/profile_step.py`,
+`bench/rl_throughput.py`).
+
+| key | fast default | plain (before) | exact? |
+|---|---|---|---|
+| `gradient_checkpointing` | `false`, honoured (TRL 1.16 turns it on unless told) | `true` | yes |
+| `bf16` | `null`: bf16 autocast where the CPU has avx512_bf16 / amx_bf16 | `false` | no: within noise |
+| `reward_cache` | 100000 verdicts of repeated (completion, reference) pairs | `0` | yes (deterministic) |
+| `attn_implementation` | `null`: eager for the tiny local model (faster than SDPA here) | `sdpa` | rounding only |
+
+Options that can change results (`bf16`, `attn_implementation`) enter the run identity when they differ from the
+plain path (`IDENTITY_BASELINE`), so a faster run never reuses a plain run's folder, and folders made before these
+keys existed keep their names. Evaluation always runs in full precision
+(`rlvr.evaluation.evaluate.full_precision`): the
+measuring instrument is the same on both paths.
+"""
+
+from __future__ import annotations
+
+from rlvr.config.experiment import IDENTITY_BASELINE
+from rlvr.config.hardware import native_bf16
+
+__all__ = ["PLAIN", "IDENTITY_BASELINE", "native_bf16"]
+
+# The overrides that give the GRPO loop as it ran before these options (bench/rl_throughput.py's plain path).
+PLAIN: dict = {"gradient_checkpointing": True, "bf16": False, "reward_cache": 0, "attn_implementation": "sdpa"}

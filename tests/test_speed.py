@@ -1,0 +1,186 @@
+"""The GRPO loop's speed options (rlvr/training/speed.py): the verdict cache, the bf16 probe, the run identity of
+result-changing options, checkpointing honoured, evaluation in full precision, and one real TRL step on each path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from rlvr.config import ExperimentConfig, load_config
+from rlvr.config.hardware import native_bf16
+from rlvr.training.speed import IDENTITY_BASELINE, PLAIN
+from verifiers.base import Verdict, Verifier
+from verifiers.cache import TRANSIENT, CachedVerifier
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Counting(Verifier):
+    """Scores 'ok' 1, 'slow' as a timeout, 'bad' as unscorable, anything else 0; counts the pairs it really ran."""
+
+    name, statuses = "counting", ("correct", "wrong", "timeout", "bad_reference")
+
+    def __init__(self):
+        super().__init__()
+        self.ran: list[tuple] = []
+
+    def verify(self, completion, reference):
+        self.ran.append((completion, reference))
+        if completion == "slow":
+            return Verdict(0.0, "timeout")
+        if completion == "bad":
+            return Verdict(None, "bad_reference")
+        return Verdict(1.0 if completion == "ok" else 0.0, "correct" if completion == "ok" else "wrong")
+
+    def canonical(self, completion):
+        return completion.upper()
+
+
+@pytest.mark.parametrize("batches, ran", [
+    # a group of 8 identical completions is one run
+    ([[("ok", "r")] * 8], 1),
+    # seen in an earlier batch: not run again
+    ([[("ok", "r"), ("no", "r")], [("ok", "r"), ("no", "r")]], 2),
+    # the same completion with another reference is another pair
+    ([[("ok", "r1"), ("ok", "r2")]], 2),
+    # a timeout is shared inside its batch but run again in the next one
+    ([[("slow", "r")] * 3, [("slow", "r")]], 2),
+    # an unscorable verdict is never kept
+    ([[("bad", "r")], [("bad", "r")]], 2),
+    # the texts are never confused by their concatenation
+    ([[("ab", "c"), ("a", "bc")]], 2),
+])
+def test_cache_runs_each_distinct_pair_once(batches, ran):
+    inner = Counting()
+    cached = CachedVerifier(inner, size=100)
+    for batch in batches:
+        assert cached.verify_batch(batch) == Counting().verify_batch(batch)  # same verdicts, same order
+    assert len(inner.ran) == ran
+
+
+def test_cache_forgets_the_least_recently_used():
+    inner = Counting()
+    cached = CachedVerifier(inner, size=2)
+    cached.verify_batch([("a", "r"), ("b", "r")])
+    cached.verify_batch([("a", "r")])          # a is now the most recent
+    cached.verify_batch([("c", "r")])          # evicts b
+    cached.verify_batch([("a", "r"), ("b", "r")])
+    assert [c for c, _ in inner.ran] == ["a", "b", "c", "b"]
+    assert cached.hits == 2 and cached.misses == 4
+
+
+def test_cache_is_the_wrapped_verifier_otherwise():
+    inner = Counting()
+    cached = CachedVerifier(inner)
+    assert (cached.name, cached.statuses) == (inner.name, inner.statuses)
+    assert cached.canonical("x") == "X"
+    assert cached.verify(7, "r").status == "wrong"  # odd types reach the verifier, uncached
+    assert {"timeout", "memory", "infra"} <= TRANSIENT
+
+
+@pytest.mark.parametrize("size", [0, -1, True, 2.5, "10"])
+def test_cache_size_must_be_positive(size):
+    with pytest.raises(ValueError, match="cache size"):
+        CachedVerifier(Counting(), size=size)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("processor: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 sse\n", True),
+    ("flags : fpu amx_bf16 amx_tile\n", True),
+    ("flags : fpu avx2 avx512f\n", False),
+    ("processor: 0\n", False),
+    (None, False),  # no /proc/cpuinfo (macOS)
+])
+def test_native_bf16_reads_the_cpu_flags(tmp_path, text, expected):
+    path = tmp_path / "cpuinfo"
+    if text is not None:
+        path.write_text(text)
+    assert native_bf16(path) is expected
+
+
+def test_plain_path_names_real_keys_and_resolves():
+    fields = set(ExperimentConfig.__dataclass_fields__)
+    assert set(PLAIN) <= fields and set(IDENTITY_BASELINE) <= set(PLAIN)
+    cfg, _ = load_config(REPO / "configs/demo.yaml", [x for k, v in PLAIN.items() for x in (f"--{k}", str(v))])
+    assert (cfg.bf16, cfg.gradient_checkpointing, cfg.reward_cache, cfg.attn_implementation) == \
+        (False, True, 0, "sdpa")
+    default, _ = load_config(REPO / "configs/demo.yaml")
+    assert default.bf16 is native_bf16() and default.attn_implementation == "eager"
+    assert ExperimentConfig(model_name_or_path="/some/model", task="dataset").attn_implementation == "sdpa"
+
+
+def test_identity_changes_only_for_result_changing_options():
+    plain = ExperimentConfig(bf16=False, attn_implementation="sdpa")
+    assert ExperimentConfig(bf16=False, attn_implementation="sdpa", reward_cache=0,
+                            gradient_checkpointing=True).identity() == plain.identity()  # exact options: same run
+    assert ExperimentConfig(bf16=True, attn_implementation="sdpa").identity() != plain.identity()
+    assert ExperimentConfig(bf16=False, attn_implementation="eager").identity() != plain.identity()
+
+
+OLD_RUNS = sorted((REPO / "docs/frontier/runs").glob("*/config.yaml")) + \
+    sorted((REPO / "docs/difficulty_study/runs").glob("*/config.yaml"))
+
+
+@pytest.mark.parametrize("run", OLD_RUNS, ids=lambda p: f"{p.parent.parent.parent.name}/{p.parent.name}")
+def test_folders_made_before_the_options_keep_their_names(run):
+    """config.yaml files written before attn_implementation existed still hash to their folder's name."""
+    text = run.read_text()
+    assert "attn_implementation" not in text
+    cfg = ExperimentConfig.from_yaml(text, str(run))
+    assert cfg.attn_implementation == "sdpa" and cfg.bf16 is False
+    run_id = json.loads((run.parent / "summary.json").read_text())["run_id"]
+    assert run_id.endswith("-" + cfg.identity())
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_gradient_checkpointing_is_what_the_config_says(tmp_path, checkpointing):
+    """TRL 1.16 defaults it to True; the key decides."""
+    from rlvr.training.train import grpo_args
+
+    cfg = ExperimentConfig(gradient_checkpointing=checkpointing, bf16=False)
+    args = grpo_args(cfg, tmp_path)
+    assert args.gradient_checkpointing is checkpointing and args.bf16 is False
+
+
+def test_evaluation_samples_without_the_training_autocast():
+    from rlvr.evaluation.evaluate import full_precision
+
+    model = torch.nn.Linear(2, 2)
+    original = model.forward
+    model._original_forward = original
+    model.forward = lambda x: "autocast"  # what accelerate's mixed-precision wrapper stands for
+    with full_precision(model):
+        assert model.forward is original
+    assert model.forward(None) == "autocast"
+    plain = torch.nn.Linear(2, 2)
+    with full_precision(plain):  # nothing wrapped: nothing changes
+        assert "forward" not in vars(plain)
+
+
+@pytest.mark.parametrize("path", ["plain", "fast"])
+def test_one_real_grpo_step_on_each_path(tmp_path, path):
+    """A TRL step trains on both paths; the fast one with bf16 autocast forced on (emulated where not native)."""
+    from conftest import SMOKE
+
+    from rlvr.runfolder.folder import RunFolder
+    from rlvr.training.train import build_trainer
+
+    extra = [x for k, v in PLAIN.items() for x in (f"--{k}", str(v))] if path == "plain" else ["--bf16", "true"]
+    cfg, _ = load_config(SMOKE, ["--output_dir", str(tmp_path / "runs"), "--cache_dir", str(tmp_path / "cache"),
+                                 "--max_steps", "1", *extra])
+    run = RunFolder(tmp_path / "run")
+    with run.writer(cfg):
+        pass
+    trainer, ledger, reward_fn, _, _ = build_trainer(cfg, run)
+    before = {k: v.detach().clone() for k, v in trainer.model.named_parameters()}
+    trainer.train()
+    assert trainer.args.bf16 is (path == "fast")
+    assert trainer.args.gradient_checkpointing is (path == "plain")
+    assert any(not torch.equal(before[k], v.detach()) for k, v in trainer.model.named_parameters())
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())  # fp32 master weights
+    assert isinstance(reward_fn.verifier, CachedVerifier) is (path == "fast")
+    rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert ("verifier/cache_hits" in rows[-1]) is (path == "fast")
