@@ -161,7 +161,7 @@ def test_evaluation_samples_without_the_training_autocast():
 
 
 @pytest.mark.parametrize("path", ["plain", "fast"])
-def test_one_real_grpo_step_on_each_path(tmp_path, path):
+def test_one_real_grpo_step_on_each_path(tmp_path, path, monkeypatch):
     """A TRL step trains on both paths; the fast one with bf16 autocast forced on (emulated where not native)."""
     from conftest import SMOKE
 
@@ -176,11 +176,23 @@ def test_one_real_grpo_step_on_each_path(tmp_path, path):
         pass
     trainer, ledger, reward_fn, _, _ = build_trainer(cfg, run)
     before = {k: v.detach().clone() for k, v in trainer.model.named_parameters()}
+    from trl import GRPOTrainer
+
+    seen = []  # at each generation: does the policy's forward carry accelerate's autocast wrapper?
+    original = GRPOTrainer._generate_single_turn
+
+    def spy(self, *args, **kwargs):
+        original_forward = getattr(self.model, "_original_forward", None)
+        seen.append(original_forward is not None and self.model.forward != original_forward)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GRPOTrainer, "_generate_single_turn", spy)
     trainer.train()
+    assert isinstance(trainer, GRPOTrainer) and seen == [False]  # sampled from fp32 weights on both paths
     assert trainer.args.bf16 is (path == "fast")
     assert trainer.args.gradient_checkpointing is (path == "plain")
     assert any(not torch.equal(before[k], v.detach()) for k, v in trainer.model.named_parameters())
     assert all(p.dtype == torch.float32 for p in trainer.model.parameters())  # fp32 master weights
     assert isinstance(reward_fn.verifier, CachedVerifier) is (path == "fast")
     rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
-    assert ("verifier/cache_hits" in rows[-1]) is (path == "fast")
+    assert ("reward_cache/hits" in rows[-1]) is (path == "fast")

@@ -86,7 +86,7 @@ class VerifierReward:
             log_metric("verifier/unscored", float(unscored * world))
             log_metric("time/reward_seconds", seconds)
             if isinstance(hits0, int):
-                log_metric("verifier/cache_hits", float((self.verifier.hits - hits0) * world))
+                log_metric("reward_cache/hits", float((self.verifier.hits - hits0) * world))
         if self.on_batch is not None:
             self.on_batch({"prompts": list(prompts), "completions": texts, "references": list(references),
                            "rewards": rewards, "statuses": [v.status for v in verdicts]})

@@ -162,7 +162,6 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
     from transformers.utils import logging as hf_logging
-    from trl import GRPOTrainer
 
     from rlvr.data import build_datasets
     from rlvr.pretraining.flops import pretrain_compute
@@ -172,6 +171,7 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     from rlvr.training.eval_schedule import make_evaluator
     from rlvr.training.reward import VerifierReward
     from rlvr.training.tracker import SampleWriter
+    from rlvr.training.trainer import RLVRGRPOTrainer
 
     hf_logging.disable_progress_bar()  # no "Writing model shards" bar at every checkpoint; ours is the only bar
     torch.manual_seed(cfg.seed)
@@ -207,8 +207,8 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     recorder = RunRecorder(run, wall_offset, samples)
     evaluator = make_evaluator(cfg, run, verifier, train_ds, heldout_ds, is_main)
     evaluator.row_extra = {"pretrain_flops": pretrain_compute(cfg, model_path)["pretrain_flops"]}
-    trainer = GRPOTrainer(model=model, reward_funcs=[reward_fn], args=args, train_dataset=train_ds,
-                          processing_class=tokenizer)
+    trainer = RLVRGRPOTrainer(model=model, reward_funcs=[reward_fn], args=args, train_dataset=train_ds,
+                              processing_class=tokenizer, fp32_generation=not cfg.bf16_generation)
     for default in (ProgressCallback, PrinterCallback):  # our recorder owns the terminal (one bar, no dict dumps)
         trainer.remove_callback(default)
     # Ledger first, so every later callback (and every report_to tracker) sees the compute/* keys.
