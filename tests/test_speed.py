@@ -196,3 +196,57 @@ def test_one_real_grpo_step_on_each_path(tmp_path, path, monkeypatch):
     assert isinstance(reward_fn.verifier, CachedVerifier) is (path == "fast")
     rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert ("reward_cache/hits" in rows[-1]) is (path == "fast")
+
+
+def _tiny_llama():
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=40, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, max_position_embeddings=64, pad_token_id=0, eos_token_id=1,
+                         bos_token_id=2)
+    return LlamaForCausalLM(config).eval()
+
+
+def _left_padded(prompts: list[list[int]]):
+    width = max(len(p) for p in prompts)
+    ids = torch.tensor([[0] * (width - len(p)) + p for p in prompts])
+    return ids, (ids != 0).long()
+
+
+@pytest.mark.parametrize("prompts, prefilled", [
+    ([[5, 6, 7]] * 4 + [[8, 9]] * 4, True),                      # two groups of four, different lengths
+    ([[5, 6, 7, 8]] * 3 + [[9, 10]] + [[11, 12, 13]] * 2, True),  # groups of unequal size
+    ([[5, 6], [7, 8, 9], [10, 11]], False),                      # nothing repeats: generate as it is
+    ([[5]] * 4, False),                                          # one-token prompts: nothing to prefill
+])
+def test_shared_prefill_samples_what_generate_samples(prompts, prefilled):
+    """Same seed, same completions: the shared prefill only skips recomputing repeated prompts."""
+    from transformers import GenerationConfig
+
+    from rlvr.training.trainer import shared_prefill_generate
+
+    model = _tiny_llama()
+    ids, mask = _left_padded(prompts)
+    config = GenerationConfig(max_new_tokens=6, do_sample=True, top_k=0, pad_token_id=0, eos_token_id=1)
+    calls = []
+    forward = model.forward
+    model.forward = lambda *a, **k: calls.append(k["input_ids"].shape) or forward(*a, **k)
+    with torch.no_grad():
+        torch.manual_seed(3)
+        plain = model.generate(input_ids=ids, attention_mask=mask, generation_config=config)
+        first = len(calls)
+        torch.manual_seed(3)
+        shared = shared_prefill_generate(model, model.generate)(input_ids=ids, attention_mask=mask,
+                                                                generation_config=config)
+    assert torch.equal(plain, shared)
+    distinct = len({tuple(p) for p in prompts})
+    # With the shared prefill the first forward is over the distinct prompts less their last token.
+    assert (calls[first] == (distinct, ids.shape[1] - 1)) is prefilled
+    assert calls[0] == ids.shape  # generate alone prefills every row
+
+
+def test_share_prefill_is_on_by_default_and_in_the_identity():
+    plain = ExperimentConfig(bf16=False, attn_implementation="sdpa", share_prefill=False)
+    assert ExperimentConfig().share_prefill is True and PLAIN["share_prefill"] is False
+    assert ExperimentConfig(bf16=False, attn_implementation="sdpa").identity() != plain.identity()

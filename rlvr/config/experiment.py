@@ -121,8 +121,12 @@ class ExperimentConfig:
                                  "2x the matmul speed of fp32 there; off elsewhere. GPU users set true. Changes "
                                  "results within noise, so it is part of the run identity when on.")
     bf16_generation: bool = _f(False, "With bf16 on, also sample the training completions under bf16 autocast. "
-                                      "Off: sampled from the fp32 weights (faster at the tiny models' decode "
-                                      "steps, where casting costs more than it saves). Part of the identity when on.")
+                                      "Off: sampled from the fp32 weights (faster for the code demo's h64 model, "
+                                      "slower for the demo's h128: docs/performance.md). Part of the identity when "
+                                      "on.")
+    share_prefill: bool = _f(True, "Prefill each prompt once per GRPO step and copy its KV cache to its "
+                                   "num_generations rows, instead of prefilling every copy. Same random draws; "
+                                   "completions differ only by float rounding. Part of the identity when on.")
     gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass: trades compute for "
                                              "memory (large models). Off unless set (TRL 1.16 turns it on by "
                                              "default; the loop ran with it before the speed options).")
@@ -278,7 +282,8 @@ class ExperimentConfig:
 
 # For the run identity, the value each result-changing speed option had before it existed (the plain path): a run
 # at this value hashes as it always did, whatever the key's default is now (rlvr/training/speed.py).
-IDENTITY_BASELINE: dict = {"bf16": False, "attn_implementation": "sdpa", "bf16_generation": False}
+IDENTITY_BASELINE: dict = {"bf16": False, "attn_implementation": "sdpa", "bf16_generation": False,
+                           "share_prefill": False}
 
 # Keys that define the tiny base model; its cache folder is keyed by their values.
 PRETRAIN_KEYS = ("task", "task_options", "heldout_size", "prompt_template", "pretrain_seed", "hidden_size",
