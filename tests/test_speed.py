@@ -187,8 +187,20 @@ def test_one_real_grpo_step_on_each_path(tmp_path, path, monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(GRPOTrainer, "_generate_single_turn", spy)
+    from rlvr.training import trainer as trainer_module
+
+    shared = []  # loss forwards the shared prompt forward served
+    real_shared = trainer_module.shared_prompt_logps
+
+    def spy_shared(*args, **kwargs):
+        out = real_shared(*args, **kwargs)
+        shared.append(out is not None)
+        return out
+
+    monkeypatch.setattr(trainer_module, "shared_prompt_logps", spy_shared)
     trainer.train()
     assert isinstance(trainer, GRPOTrainer) and seen == [False]  # sampled from fp32 weights on both paths
+    assert (True in shared) is (path == "fast")
     assert trainer.args.bf16 is (path == "fast")
     assert trainer.args.gradient_checkpointing is (path == "plain")
     assert any(not torch.equal(before[k], v.detach()) for k, v in trainer.model.named_parameters())
@@ -246,7 +258,58 @@ def test_shared_prefill_samples_what_generate_samples(prompts, prefilled):
     assert calls[0] == ids.shape  # generate alone prefills every row
 
 
-def test_share_prefill_is_on_by_default_and_in_the_identity():
-    plain = ExperimentConfig(bf16=False, attn_implementation="sdpa", share_prefill=False)
-    assert ExperimentConfig().share_prefill is True and PLAIN["share_prefill"] is False
-    assert ExperimentConfig(bf16=False, attn_implementation="sdpa").identity() != plain.identity()
+@pytest.mark.parametrize("key", ["share_prefill", "share_prompt_forward"])
+def test_sharing_is_on_by_default_off_in_the_plain_path_and_in_the_identity(key):
+    base = {"bf16": False, "attn_implementation": "sdpa", "share_prefill": False, "share_prompt_forward": False}
+    assert getattr(ExperimentConfig(), key) is True and PLAIN[key] is False and IDENTITY_BASELINE[key] is False
+    assert ExperimentConfig(**{**base, key: True}).identity() != ExperimentConfig(**base).identity()
+
+
+def _scored(model, batch, keep: int, shared: bool):
+    """Log-probs and entropies of the last `keep` tokens and the gradient of their sum, by the shared forward or
+    by TRL's own; None when the shared forward declines."""
+    from rlvr.training.trainer import shared_prompt_logps
+
+    model.zero_grad()
+    ids, mask = batch
+    if shared:
+        out = shared_prompt_logps(model, ids, mask, keep, torch.enable_grad)
+        if out is None:
+            return None
+    else:
+        labels = ids.masked_fill(mask == 0, -100)
+        labels[:, :-keep] = -100
+        out = model(input_ids=ids, attention_mask=mask, labels=labels, fused_lm_head=True)
+    logps, entropy = out.log_probs[:, -keep:], out.entropy[:, -keep:]
+    (logps.sum() + entropy.sum()).backward()
+    return logps.detach(), entropy.detach(), {k: p.grad.clone() for k, p in model.named_parameters()}
+
+
+@pytest.mark.parametrize("prompts, shared", [
+    ([[5, 6, 7]] * 3 + [[8, 9]] * 3 + [[3, 4, 5, 6]] * 2, True),  # three groups, three prompt lengths
+    ([[5, 6, 7, 8]] * 4, True),                                   # one group
+    ([[5, 6], [7, 8, 9], [10, 11]], False),                       # nothing repeats: TRL's forward
+    ([[5]] * 4, False),                                           # one-token prompts: nothing to share
+])
+def test_shared_prompt_forward_gives_trls_logps_entropies_and_gradients(prompts, shared):
+    """Rows shuffled (as TRL shuffles the batch) and completions right-padded: the shared forward still matches."""
+    from trl.trainer.utils import add_fused_lm_head
+
+    model = _tiny_llama().train()
+    add_fused_lm_head(model, temperature=0.7, outputs=("log_probs", "entropy"))
+    ids, mask = _left_padded(prompts)
+    gen = torch.Generator().manual_seed(1)
+    keep = 5
+    completion = torch.randint(3, 40, (len(prompts), keep), generator=gen)
+    completion_mask = torch.ones_like(completion)
+    completion_mask[0, 3:] = 0
+    completion_mask[-1, 1:] = 0
+    order = torch.randperm(len(prompts), generator=gen)
+    batch = (torch.cat([ids, completion * completion_mask], 1)[order], torch.cat([mask, completion_mask], 1)[order])
+    reference = _scored(model, batch, keep, shared=False)
+    fast = _scored(model, batch, keep, shared=True)
+    assert (fast is not None) is shared
+    if shared:
+        assert torch.allclose(fast[0], reference[0], atol=1e-5) and torch.allclose(fast[1], reference[1], atol=1e-5)
+        assert all(torch.allclose(fast[2][k], reference[2][k], atol=1e-5) for k in reference[2])
+        assert any(reference[2][k].abs().sum() > 0 for k in reference[2])  # the comparison is not of zeros

@@ -127,6 +127,11 @@ class ExperimentConfig:
     share_prefill: bool = _f(True, "Prefill each prompt once per GRPO step and copy its KV cache to its "
                                    "num_generations rows, instead of prefilling every copy. Same random draws; "
                                    "completions differ only by float rounding. Part of the identity when on.")
+    share_prompt_forward: bool = _f(True, "In the loss forward, run each distinct prompt once and index its keys "
+                                          "and values out to its num_generations rows (gradients flow back "
+                                          "through the index). Log-probs and gradients equal TRL's up to float "
+                                          "rounding; the FLOPs ledger still counts every row. Part of the "
+                                          "identity when on.")
     gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass: trades compute for "
                                              "memory (large models). Off unless set (TRL 1.16 turns it on by "
                                              "default; the loop ran with it before the speed options).")
@@ -283,7 +288,7 @@ class ExperimentConfig:
 # For the run identity, the value each result-changing speed option had before it existed (the plain path): a run
 # at this value hashes as it always did, whatever the key's default is now (rlvr/training/speed.py).
 IDENTITY_BASELINE: dict = {"bf16": False, "attn_implementation": "sdpa", "bf16_generation": False,
-                           "share_prefill": False}
+                           "share_prefill": False, "share_prompt_forward": False}
 
 # Keys that define the tiny base model; its cache folder is keyed by their values.
 PRETRAIN_KEYS = ("task", "task_options", "heldout_size", "prompt_template", "pretrain_seed", "hidden_size",

@@ -10,10 +10,12 @@ costs, and how to turn them all off. Measured in docs/performance.md (`bench/pro
 | `bf16` | `null`: bf16 autocast where the CPU has avx512_bf16 / amx_bf16 | `false` | no: within noise |
 | `bf16_generation` | `false`: completions sampled from the fp32 weights | `false` | n/a |
 | `share_prefill` | `true`: each distinct prompt prefilled once, KV cache copied to its rows | `false` | rounding |
+| `share_prompt_forward` | `true`: the loss forward runs each distinct prompt once for its rows | `false` | rounding |
 | `reward_cache` | 100000 verdicts of repeated (completion, reference) pairs | `0` | yes (deterministic) |
 | `attn_implementation` | `null`: eager for the tiny local model (faster than SDPA here) | `sdpa` | rounding only |
 
-Options that can change results (`bf16`, `bf16_generation`, `share_prefill`, `attn_implementation`) enter the
+Options that can change results (`bf16`, `bf16_generation`, `share_prefill`, `share_prompt_forward`,
+`attn_implementation`) enter the
 run identity when they differ from the plain path (`IDENTITY_BASELINE`), so a faster run never reuses a plain
 run's folder, and folders made before these keys existed keep their names. Evaluation always runs in full precision
 (`rlvr.evaluation.evaluate.full_precision`): the measuring instrument is the same on both paths.
@@ -28,4 +30,4 @@ __all__ = ["PLAIN", "IDENTITY_BASELINE", "native_bf16"]
 
 # The overrides that give the GRPO loop as it ran before these options (bench/rl_throughput.py's plain path).
 PLAIN: dict = {"gradient_checkpointing": True, "bf16": False, "bf16_generation": False, "share_prefill": False,
-               "reward_cache": 0, "attn_implementation": "sdpa"}
+               "share_prompt_forward": False, "reward_cache": 0, "attn_implementation": "sdpa"}

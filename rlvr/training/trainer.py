@@ -10,6 +10,13 @@
   `generate`, so each prompt is prefilled that many times. With ``share_prefill: true`` each distinct prompt is
   prefilled once and its KV cache copied to its rows; `generate` then samples exactly as before (the same
   random draws in the same order), so the completions differ from the plain path's only by float rounding.
+* **Shared prompt forward** (config key `share_prompt_forward`). The loss forward of TRL runs every row's prompt
+  through the model again, `num_generations` times per prompt. With ``share_prompt_forward: true`` each distinct
+  prompt (all but its last token) runs once, its keys and values are indexed out to its rows (gradients flow back
+  through that index to the one copy), and only the last prompt token and the completion run per row. The
+  log-probs, entropies and gradients are TRL's up to float rounding; the positions are the ones TRL's forward
+  gives (counted from the start of the padded row). The RL FLOPs ledger still counts every row's prompt, so the
+  x-axis means the same on both paths (docs/performance.md says how much of the speed-up is work not done).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from trl import GRPOTrainer
 
 from rlvr.evaluation.evaluate import full_precision
 
-__all__ = ["RLVRGRPOTrainer", "shared_prefill_generate"]
+__all__ = ["RLVRGRPOTrainer", "shared_prefill_generate", "shared_prompt_logps"]
 
 
 def shared_prefill_generate(model, generate):
@@ -52,13 +59,73 @@ def shared_prefill_generate(model, generate):
     return wrapper
 
 
-class RLVRGRPOTrainer(GRPOTrainer):
-    """`GRPOTrainer` with `fp32_generation` and `share_prefill` (see the module docstring)."""
+def shared_prompt_logps(model, input_ids, attention_mask, logits_to_keep: int, autocast):
+    """TRL's fused log-prob forward of `input_ids` (prompt then `logits_to_keep` completion tokens), each distinct
+    prompt run once. Returns TRL's `FusedCausalLMOutput` for the last `logits_to_keep + 1` positions, or None when
+    no prompt repeats (the caller then runs TRL's own forward)."""
+    import torch
+    from transformers import DynamicCache
 
-    def __init__(self, *args, fp32_generation: bool = True, share_prefill: bool = False, **kwargs):
+    head_len = input_ids.shape[1] - logits_to_keep - 1  # all prompt tokens but the last: shared
+    if head_len < 1 or input_ids.shape[0] < 2:
+        return None
+    head_block = torch.cat([input_ids[:, :head_len], attention_mask[:, :head_len]], dim=1)
+    distinct, rows = torch.unique(head_block, dim=0, return_inverse=True)
+    if distinct.shape[0] == input_ids.shape[0]:
+        return None
+    first = torch.full((distinct.shape[0],), input_ids.shape[0], dtype=torch.long)
+    first.scatter_reduce_(0, rows, torch.arange(input_ids.shape[0]), reduce="amin")  # one row per distinct prompt
+    labels = input_ids.masked_fill(attention_mask == 0, -100)
+    labels[:, :-logits_to_keep] = -100
+    cache = DynamicCache(config=model.config)
+    with autocast():
+        # The backbone only (the fused head would score positions we do not need); TRL's positions: 0, 1, ...
+        model.base_model(input_ids=input_ids[first, :head_len], attention_mask=attention_mask[first, :head_len],
+                 cache=cache, use_cache=True)
+        cache.batch_select_indices(rows)
+        return model(input_ids=input_ids[:, head_len:], attention_mask=attention_mask,
+                     cache=cache, labels=labels[:, head_len:], fused_lm_head=True)
+
+
+class RLVRGRPOTrainer(GRPOTrainer):
+    """`GRPOTrainer` with `fp32_generation`, `share_prefill` and `share_prompt_forward` (the module docstring)."""
+
+    def __init__(self, *args, fp32_generation: bool = True, share_prefill: bool = False,
+                 share_prompt_forward: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fp32_generation = fp32_generation
         self.share_prefill = share_prefill
+        self.share_prompt_forward = share_prompt_forward
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep,
+                                           batch_size=None, compute_entropy=False, compute_aux_loss=False,
+                                           **extra):
+        """TRL's method, with each distinct prompt's forward shared by its rows when `share_prompt_forward`.
+
+        TRL's own path runs for anything the shared forward does not cover: multimodal or other extra inputs,
+        MoE aux losses, a model wrapped for several processes (DDP/FSDP), gradient checkpointing (which drops the
+        cache), or a batch with no repeated prompt."""
+        import torch
+        from transformers import PreTrainedModel
+
+        plain = (not self.share_prompt_forward or compute_aux_loss or any(v is not None for v in extra.values())
+                 or not isinstance(model, PreTrainedModel)  # DDP/FSDP/PEFT wrappers: TRL's path
+                 or model.is_activation_checkpointing)
+        if not plain:
+            size = batch_size or input_ids.size(0)
+            logps, entropies = [], []
+            for start in range(0, input_ids.size(0), size):
+                out = shared_prompt_logps(model, input_ids[start:start + size], attention_mask[start:start + size],
+                                          logits_to_keep, self.accelerator.autocast)
+                if out is None:
+                    break
+                logps.append(out.log_probs[:, -logits_to_keep:])
+                if compute_entropy:
+                    entropies.append(out.entropy[:, -logits_to_keep:])
+            else:
+                return torch.cat(logps), (torch.cat(entropies) if compute_entropy else None), None
+        return super()._get_per_token_logps_and_entropies(model, input_ids, attention_mask, logits_to_keep,
+                                                          batch_size, compute_entropy, compute_aux_loss, **extra)
 
     def _generate_single_turn(self, *args, **kwargs):
         import torch
