@@ -1,6 +1,6 @@
 """Counted RL FLOPs per second of the GRPO loop: the plain path against the default path, in one invocation.
 
-    .venv/bin/python bench/rl_throughput.py configs/demo.yaml [--steps N] [--order plain,default]
+    .venv/bin/python bench/rl_throughput.py configs/demo.yaml [--steps N] [--order plain,default] [--repeat N]
 
 Runs `rlvr train` on the config twice, each in a fresh process and a temporary run folder (the base model from
 the cache, built first if missing): the plain path (every speed option off, `rlvr.training.speed.PLAIN`, the loop
@@ -11,6 +11,9 @@ and bf16, with the threads training uses). The evaluations' seconds and the whol
 The last line is ``ratio X.XX``: the default path's RL FLOPs per second over the plain path's.
 
 ``--steps`` defaults to the config's max_steps (the whole run). Wall time: run it on an otherwise idle machine.
+``--repeat N`` runs N rounds, the order swapped each round (plain,default then default,plain, ...), prints each
+round's ratio, and takes the median as the last line: on a shared or throttled machine one pair of runs can be
+10-20% off either way, and a median over swapped orders is what to quote.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,13 +80,36 @@ def one_path(config: str, path: str, steps: int | None) -> dict:
             "pass@1": {f"{r['benchmark']}@{r['step']}": r["pass@1"] for r in evals}}
 
 
+def run_path(config: str, path: str, steps: int | None) -> dict | None:
+    """One path in a fresh child process; its figures, or None (its log on stderr) when it failed."""
+    cmd = [sys.executable, __file__, config, "--one", path] + (["--steps", str(steps)] if steps else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=os.environ.copy())
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        sys.stderr.write(proc.stderr[-4000:])
+        print(f"bench/rl_throughput.py: the {path} path failed (exit {proc.returncode}); its log is above")
+        return None
+    return json.loads(lines[-1][len("RESULT "):])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("config")
     parser.add_argument("--steps", type=int, default=None, help="GRPO steps (default: the config's max_steps)")
-    parser.add_argument("--order", default="plain,default", help="which path runs first (default plain,default)")
+    parser.add_argument("--order", default="plain,default",
+                        help="which path runs first in the first round (default plain,default)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds, the order swapped each round; the last line is the median ratio (default 1)")
     parser.add_argument("--one", choices=("plain", "default"), help=argparse.SUPPRESS)  # a child process
     args = parser.parse_args()
+    order = args.order.split(",")
+    if sorted(order) != ["default", "plain"]:
+        print(f"bench/rl_throughput.py: --order {args.order!r} must name both paths once: plain,default or "
+              "default,plain")
+        return 2
+    if args.repeat < 1:
+        print(f"bench/rl_throughput.py: --repeat {args.repeat} must be 1 or more")
+        return 2
     if args.one:
         print("RESULT " + json.dumps(one_path(args.config, args.one, args.steps)), flush=True)
         return 0
@@ -96,26 +123,30 @@ def main() -> int:
     peak = {"float32": matmul_peak("float32"), "bfloat16": matmul_peak("bfloat16")}
     print(f"matmul peak, {torch.get_num_threads()} threads: fp32 {peak['float32'] / 1e9:.0f} GFLOP/s, "
           f"bf16 {peak['bfloat16'] / 1e9:.0f} GFLOP/s")
-    results = {}
-    for path in args.order.split(","):
-        cmd = [sys.executable, __file__, args.config, "--one", path] + (["--steps", str(args.steps)]
-                                                                        if args.steps else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=os.environ.copy())
-        lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-        if proc.returncode != 0 or not lines:
-            sys.stderr.write(proc.stderr[-4000:])
-            print(f"bench/rl_throughput.py: the {path} path failed (exit {proc.returncode}); its log is above")
-            return 1
-        results[path] = r = json.loads(lines[-1][len("RESULT "):])
-        dtype = "bfloat16" if r["bf16"] else "float32"
-        print(f"{path:8s} {r['steps']} steps, {r['rl_flops']:.3g} RL FLOPs in {r['rl_seconds']:.1f} s of GRPO "
-              f"steps: {r['rl_flops_per_s'] / 1e9:.1f} GFLOP/s = {r['rl_flops_per_s'] / peak['float32']:.1%} of "
-              f"the fp32 peak ({r['rl_flops_per_s'] / peak[dtype]:.1%} of the {dtype} peak it computes in); "
-              f"evaluations {r['eval_seconds']:.1f} s; whole loop {r['loop_flops_per_s'] / 1e9:.1f} GFLOP/s")
-        print("RESULT " + json.dumps({**r, "config": args.config}), flush=True)
-    plain, default = results["plain"], results["default"]
-    print(f"whole loop (evaluations included) ratio {default['loop_flops_per_s'] / plain['loop_flops_per_s']:.2f}")
-    print(f"ratio {default['rl_flops_per_s'] / plain['rl_flops_per_s']:.2f}")
+    ratios, loop_ratios = [], []
+    for round_ in range(args.repeat):
+        results = {}
+        for path in (order if round_ % 2 == 0 else order[::-1]):
+            r = run_path(args.config, path, args.steps)
+            if r is None:
+                return 1
+            results[path] = r
+            dtype = "bfloat16" if r["bf16"] else "float32"
+            print(f"{path:8s} {r['steps']} steps, {r['rl_flops']:.3g} RL FLOPs in {r['rl_seconds']:.1f} s of GRPO "
+                  f"steps: {r['rl_flops_per_s'] / 1e9:.1f} GFLOP/s = {r['rl_flops_per_s'] / peak['float32']:.1%} "
+                  f"of the fp32 peak ({r['rl_flops_per_s'] / peak[dtype]:.1%} of the {dtype} peak it computes in); "
+                  f"evaluations {r['eval_seconds']:.1f} s; whole loop {r['loop_flops_per_s'] / 1e9:.1f} GFLOP/s")
+            print("RESULT " + json.dumps({**r, "config": args.config, "round": round_ + 1}), flush=True)
+        plain, default = results["plain"], results["default"]
+        loop_ratios.append(default["loop_flops_per_s"] / plain["loop_flops_per_s"])
+        ratios.append(default["rl_flops_per_s"] / plain["rl_flops_per_s"])
+        if args.repeat > 1:
+            print(f"round {round_ + 1}: ratio {ratios[-1]:.2f} (whole loop {loop_ratios[-1]:.2f})")
+    if args.repeat > 1:
+        print(f"ratios over {args.repeat} rounds: " + ", ".join(f"{x:.2f}" for x in ratios)
+              + f" (min {min(ratios):.2f}, max {max(ratios):.2f}); the lines below are medians")
+    print(f"whole loop (evaluations included) ratio {statistics.median(loop_ratios):.2f}")
+    print(f"ratio {statistics.median(ratios):.2f}")
     return 0
 
 
