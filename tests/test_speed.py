@@ -114,8 +114,8 @@ def test_plain_path_names_real_keys_and_resolves():
 
 def test_identity_changes_only_for_result_changing_options():
     plain = ExperimentConfig(bf16=False, attn_implementation="sdpa")
-    assert ExperimentConfig(bf16=False, attn_implementation="sdpa", reward_cache=0,
-                            gradient_checkpointing=True).identity() == plain.identity()  # exact options: same run
+    assert ExperimentConfig(bf16=False, attn_implementation="sdpa", reward_cache=0, gradient_checkpointing=True,
+                            overlap_reward=True).identity() == plain.identity()  # exact options: same run
     assert ExperimentConfig(bf16=True, attn_implementation="sdpa").identity() != plain.identity()
     assert ExperimentConfig(bf16=False, attn_implementation="eager").identity() != plain.identity()
 
@@ -313,3 +313,109 @@ def test_shared_prompt_forward_gives_trls_logps_entropies_and_gradients(prompts,
         assert torch.allclose(fast[0], reference[0], atol=1e-5) and torch.allclose(fast[1], reference[1], atol=1e-5)
         assert all(torch.allclose(fast[2][k], reference[2][k], atol=1e-5) for k in reference[2])
         assert any(reference[2][k].abs().sum() > 0 for k in reference[2])  # the comparison is not of zeros
+
+
+# --- overlap_reward: verify finished completions while the batch is still sampled ------------------------------
+
+@pytest.mark.parametrize("prefetched, batch", [
+    # the whole group prefetched: the call runs nothing and counts one miss and seven hits, as without prefetching
+    ([("ok", "r")], [("ok", "r")] * 8),
+    # part prefetched, part not: the rest is run by the call
+    ([("ok", "r")], [("ok", "r"), ("no", "r"), ("no", "r")]),
+    # a prefetched timeout is not kept: the call runs it again
+    ([("slow", "r")], [("slow", "r")]),
+    # an unscorable verdict is not kept either
+    ([("bad", "r")], [("bad", "r"), ("ok", "r")]),
+    # prefetched pairs the call never asks for change nothing it counts
+    ([("x", "r"), ("y", "r")], [("ok", "r")]),
+    # a pair cached before the prefetch is a hit as it always was
+    ([], [("seen", "r")] * 2),
+])
+def test_prefetch_gives_the_same_verdicts_and_counts(prefetched, batch):
+    plain, fetched = CachedVerifier(Counting()), CachedVerifier(Counting())
+    for cached in (plain, fetched):
+        cached.verify_batch([("seen", "r")])
+    fetched.prefetch(prefetched)
+    before_call = len(fetched.inner.ran)
+    assert fetched.verify_batch(batch) == plain.verify_batch(batch)
+    assert (fetched.hits, fetched.misses) == (plain.hits, plain.misses)
+    ran_by_call = fetched.inner.ran[before_call:]
+    kept = {p for p in prefetched if p[0] not in ("slow", "bad")}
+    assert not kept & set(ran_by_call)  # what the prefetch kept was not run again
+
+
+class _Failing(CachedVerifier):
+    def prefetch(self, pairs, workers=None):
+        raise RuntimeError("sandbox down")
+
+
+@pytest.mark.parametrize("steps, eos_rows", [
+    ([[1, 5], [6, 1], [0, 0]], [0, 1]),   # row 0 ends at step 1, row 1 at step 2
+    ([[5, 5], [6, 6]], []),               # cut by the length limit: left to the reward call
+    ([[1, 1]], [0, 1]),                   # both end at once: one batch
+])
+def test_prefetcher_verifies_each_row_once_it_ends(steps, eos_rows):
+    from rlvr.training.overlap import RewardPrefetcher
+
+    cached = CachedVerifier(Counting())
+    refs = ["r0", "r1"]
+    prefetcher = RewardPrefetcher(cached, refs, lambda ids: "ok" if ids[-1] == 1 else "no", eos_ids=[1])
+    prefetcher.put(torch.zeros(2, 3, dtype=torch.long))  # the prompt
+    for step in steps:
+        prefetcher.put(torch.tensor(step))
+    prefetcher.end()
+    prefetcher.close()
+    assert sorted(cached.inner.ran) == sorted(("ok", refs[i]) for i in eos_rows)
+    assert prefetcher.queued == prefetcher.verified == len(eos_rows) and not prefetcher._thread.is_alive()
+
+
+def test_prefetcher_failure_is_never_fatal():
+    from rlvr.training.overlap import RewardPrefetcher
+
+    prefetcher = RewardPrefetcher(_Failing(Counting()), ["r"], lambda ids: "ok", eos_ids=[1])
+    prefetcher.put(torch.zeros(1, 2, dtype=torch.long))
+    prefetcher.put(torch.tensor([1]))
+    prefetcher.close()
+    assert isinstance(prefetcher.error, RuntimeError) and prefetcher.verified == 0
+
+
+def test_only_out_of_process_verifiers_are_prefetched():
+    from rlvr.training.overlap import worth_prefetching
+    from verifiers import get_verifier
+
+    math, code = get_verifier("math"), get_verifier("code")
+    try:
+        assert worth_prefetching(CachedVerifier(code)) and not worth_prefetching(code)  # needs the cache
+        assert not worth_prefetching(CachedVerifier(math))  # in-process work: nothing to overlap
+    finally:
+        code.close()
+
+
+def _code_metrics(tmp_path, name, overlap: bool):
+    from rlvr.runfolder.folder import RunFolder
+    from rlvr.training.train import build_trainer
+
+    cfg, _ = load_config(REPO / "configs" / "code_smoke.yaml",
+                         ["--output_dir", str(tmp_path / "runs"), "--cache_dir", str(tmp_path / "cache"),
+                          "--overlap_reward", str(overlap).lower(), "--save_steps", "100"])
+    run = RunFolder(tmp_path / name)
+    with run.writer(cfg):
+        pass
+    trainer, _, reward_fn, _, _ = build_trainer(cfg, run)
+    try:
+        trainer.train()
+    finally:
+        reward_fn.verifier.close()
+    rows = [json.loads(x) for x in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
+    keep = ("rewards/", "verifier/", "reward_cache/", "completions/", "loss", "compute/flops")
+    return [{k: v for k, v in r.items() if k.startswith(keep)} for r in rows], trainer.prefetch_stats
+
+
+def test_overlapped_reward_is_exact_in_a_real_code_run(tmp_path):
+    """Two real GRPO steps with the code sandbox, prefetching on and off: the same rewards, verdict counts, cache
+    hits and losses, and the prefetch really verified completions during sampling."""
+    plain, plain_stats = _code_metrics(tmp_path, "plain", overlap=False)
+    fast, fast_stats = _code_metrics(tmp_path, "fast", overlap=True)
+    assert fast == plain and len(plain) == 2 and "reward_cache/hits" in plain[0]
+    assert plain_stats["batches"] == 0
+    assert fast_stats["batches"] == 2 and fast_stats["verified"] > 0

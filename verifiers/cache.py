@@ -13,11 +13,18 @@ machine's load or limits (`TRANSIENT`: timeout, memory, ...); those pairs are ve
 Keys are 16-byte BLAKE2 digests of the pair, so 100,000 entries take about 15 MB whatever the lengths of the texts.
 The least recently used entry is dropped first. Everything else (name, statuses, options, ``canonical``, ``limits``,
 ``close``) is the wrapped verifier's.
+
+``prefetch(pairs)`` verifies pairs ahead of the call that will ask for them (the GRPO loop sandboxes finished
+completions while the rest of the batch is still being sampled, `rlvr/training/overlap.py`). A prefetched verdict is
+the verdict that call would have computed, and the call counts it as it would have (its first use a miss, not a
+hit), so ``hits``/``misses`` are the same with or without prefetching. The dictionary is guarded by a lock: one
+thread may prefetch while another reads.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
@@ -49,10 +56,12 @@ class CachedVerifier(Verifier):
         self.name, self.statuses, self.Options = verifier.name, verifier.statuses, verifier.Options
         self.options = verifier.options
         self._verdicts: OrderedDict[bytes, Verdict] = OrderedDict()
+        self._prefetched: set[bytes] = set()  # verified ahead of the call that asks for them
+        self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     def __getattr__(self, attr):  # canonical, canonical_batch, limits, counts, ...: the wrapped verifier's
-        if attr == "inner":
+        if attr in ("inner", "_lock", "_verdicts", "_prefetched"):
             raise AttributeError(attr)
         return getattr(self.inner, attr)
 
@@ -64,28 +73,66 @@ class CachedVerifier(Verifier):
         keys = [_key(*p) for p in pairs]
         out: list[Verdict | None] = [None] * len(pairs)
         todo: dict[bytes | int, list[int]] = {}  # one verifier call per distinct uncached pair
-        for i, key in enumerate(keys):
-            hit = self._verdicts.get(key) if key is not None else None
-            if hit is not None:
-                self._verdicts.move_to_end(key)
-                out[i] = hit
-                self.hits += 1
-            else:
-                todo.setdefault(key if key is not None else -1 - i, []).append(i)
+        with self._lock:
+            for i, key in enumerate(keys):
+                hit = self._verdicts.get(key) if key is not None else None
+                if hit is not None:
+                    self._verdicts.move_to_end(key)
+                    out[i] = hit
+                    if key in self._prefetched:  # computed for this call: counted as the miss it replaced
+                        self._prefetched.discard(key)
+                        self.misses += 1
+                    else:
+                        self.hits += 1
+                else:
+                    todo.setdefault(key if key is not None else -1 - i, []).append(i)
         if todo:
             firsts = [idxs[0] for idxs in todo.values()]
             kwargs = {} if workers is None else {"workers": workers}
             verdicts = self.inner.verify_batch([pairs[i] for i in firsts], **kwargs)
-            for (key, idxs), verdict in zip(todo.items(), verdicts, strict=True):
-                self.misses += 1
-                self.hits += len(idxs) - 1
-                for i in idxs:
-                    out[i] = verdict
-                if isinstance(key, bytes) and verdict.reward is not None and verdict.status not in TRANSIENT:
-                    self._verdicts[key] = verdict
-                    if len(self._verdicts) > self.size:
-                        self._verdicts.popitem(last=False)
+            with self._lock:
+                for (key, idxs), verdict in zip(todo.items(), verdicts, strict=True):
+                    self.misses += 1
+                    self.hits += len(idxs) - 1
+                    for i in idxs:
+                        out[i] = verdict
+                    self._store(key, verdict)
         return out  # type: ignore[return-value]
+
+    def prefetch(self, pairs: Iterable[Sequence[str]], workers: int | None = None) -> int:
+        """Verify the distinct pairs not cached yet and keep their verdicts for a later `verify_batch`; returns how
+        many were run. Counts nothing: the later call counts them as it would have (module docstring)."""
+        pairs = [tuple(p) for p in pairs]
+        todo: dict[bytes, tuple] = {}
+        with self._lock:
+            for p in pairs:
+                key = _key(*p)
+                if key is not None and key not in self._verdicts:
+                    todo.setdefault(key, p)
+        if not todo:
+            return 0
+        kwargs = {} if workers is None else {"workers": workers}
+        verdicts = self.inner.verify_batch(list(todo.values()), **kwargs)
+        with self._lock:
+            for key, verdict in zip(todo, verdicts, strict=True):
+                if key not in self._verdicts and self._store(key, verdict):
+                    self._prefetched.add(key)
+        return len(todo)
+
+    def forget_prefetched(self) -> None:
+        """Count verdicts prefetched but never asked for as ordinary cache entries from now on."""
+        with self._lock:
+            self._prefetched.clear()
+
+    def _store(self, key, verdict: Verdict) -> bool:
+        """Keep `verdict` if it is cacheable (lock held); whether it was kept."""
+        if not isinstance(key, bytes) or verdict.reward is None or verdict.status in TRANSIENT:
+            return False
+        self._verdicts[key] = verdict
+        if len(self._verdicts) > self.size:
+            dropped, _ = self._verdicts.popitem(last=False)
+            self._prefetched.discard(dropped)
+        return True
 
     def check_reference(self, reference: str) -> str | None:
         return self.inner.check_reference(reference)

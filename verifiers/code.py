@@ -193,6 +193,7 @@ class CodeVerifier(Verifier):
     statuses = ("passed", "failed", "timeout", "memory", "output_limit", "crash", "format", "bad_reference",
                 "infra")
     Options = CodeOptions
+    runs_in_subprocess = True  # the work is in sandbox processes: worth overlapping with sampling
 
     def __init__(self, **options):
         super().__init__(**options)

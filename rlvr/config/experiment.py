@@ -44,7 +44,8 @@ class ExperimentConfig:
     # Keys that say where a run is written, not what it is (not part of its identity).
     LOCATION_KEYS: typing.ClassVar[frozenset] = frozenset({"output_dir", "run_dir", "cache_dir"})
     # Speed options that cannot change results (rlvr/training/speed.py): not part of the identity either.
-    EXACT_SPEED_KEYS: typing.ClassVar[frozenset] = frozenset({"gradient_checkpointing", "reward_cache"})
+    EXACT_SPEED_KEYS: typing.ClassVar[frozenset] = frozenset({"gradient_checkpointing", "reward_cache",
+                                                               "overlap_reward"})
 
     # --- experiment -------------------------------------------------------------------------------------------
     experiment: str = _f("demo", "Experiment name; part of the run folder name.")
@@ -144,6 +145,11 @@ class ExperimentConfig:
                                     "and evaluation samples repeat themselves): each distinct pair is verified "
                                     "once. Timeouts and unscorable verdicts are never kept. 0 turns it off. "
                                     "Exact, so not part of the run identity.")
+    overlap_reward: bool = _f(False, "Verify finished completions in a background thread while the rest of "
+                                     "the batch is sampled (verifiers that work in other processes, the code "
+                                     "sandbox; needs reward_cache). For sampling on a GPU, where the CPU idles "
+                                     "while it decodes; on 2 CPU cores a net loss (docs/performance.md). The same "
+                                     "verdicts and counts, so not part of the run identity.")
     reward_workers: int = _f(1, "Parallel workers for the verifier's batch path.")
     report_to: str = _f("none", "Extra trackers through TRL: none, tensorboard, wandb, mlflow (JSONL is always on).")
 

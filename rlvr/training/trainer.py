@@ -17,6 +17,9 @@
   log-probs, entropies and gradients are TRL's up to float rounding; the positions are the ones TRL's forward
   gives (counted from the start of the padded row). The RL FLOPs ledger still counts every row's prompt, so the
   x-axis means the same on both paths (docs/performance.md says how much of the speed-up is work not done).
+* **Overlapped reward** (config key `overlap_reward`). Completions that have ended are verified in a background
+  thread while the rest of the batch is sampled (`rlvr.training.overlap`); TRL's reward call then finds their
+  verdicts in the cache. Exact: the same verdicts, the same counts.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def shared_prefill_generate(model, generate):
     from transformers import DynamicCache
 
     def wrapper(input_ids=None, attention_mask=None, **kwargs):
-        extra = set(kwargs) - {"generation_config"}
+        extra = set(kwargs) - {"generation_config", "streamer"}
         if input_ids is None or attention_mask is None or extra or input_ids.shape[0] < 2 or input_ids.shape[1] < 2:
             return generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
         same = (input_ids[1:] == input_ids[:-1]).all(1) & (attention_mask[1:] == attention_mask[:-1]).all(1)
@@ -91,11 +94,31 @@ class RLVRGRPOTrainer(GRPOTrainer):
     """`GRPOTrainer` with `fp32_generation`, `share_prefill` and `share_prompt_forward` (the module docstring)."""
 
     def __init__(self, *args, fp32_generation: bool = True, share_prefill: bool = False,
-                 share_prompt_forward: bool = False, **kwargs):
+                 share_prompt_forward: bool = False, overlap_reward: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fp32_generation = fp32_generation
         self.share_prefill = share_prefill
         self.share_prompt_forward = share_prompt_forward
+        self.overlap_reward = overlap_reward
+        self._batch_inputs = None  # the rows being generated, for the reward prefetch
+        self.prefetch_stats = {"batches": 0, "queued": 0, "verified": 0}
+
+    def _prefetch_target(self):
+        """The reward function whose verifier the prefetch fills, or None (rlvr.training.overlap)."""
+        from rlvr.training.overlap import worth_prefetching
+        from rlvr.training.reward import VerifierReward
+
+        if not self.overlap_reward or self.use_vllm:
+            return None
+        return next((f for f in self.reward_funcs
+                     if isinstance(f, VerifierReward) and worth_prefetching(f.verifier)), None)
+
+    def _generate_and_score_completions(self, inputs):
+        self._batch_inputs = inputs
+        try:
+            return super()._generate_and_score_completions(inputs)
+        finally:
+            self._batch_inputs = None
 
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep,
                                            batch_size=None, compute_entropy=False, compute_aux_loss=False,
@@ -135,9 +158,49 @@ class RLVRGRPOTrainer(GRPOTrainer):
                 stack.enter_context(full_precision(self.model))
             elif self.args.bf16:  # one autocast region around the whole call: weights cast once, not per token
                 stack.enter_context(torch.autocast(self.accelerator.device.type, dtype=torch.bfloat16))
+            model = self.accelerator.unwrap_model(self.model_wrapped)
+            generate = model.generate
             if self.share_prefill and not self.use_vllm:
-                model = self.accelerator.unwrap_model(self.model_wrapped)
+                generate = shared_prefill_generate(model, generate)
+            prefetcher = self._prefetcher()
+            if prefetcher is not None:
+                stack.callback(self._close_prefetcher, prefetcher)  # after generate, before the reward call
+                generate = _with_streamer(generate, prefetcher)
+            if generate is not model.generate:
                 own = vars(model).get("generate")  # an instance attribute of its own, put back after
-                model.generate = shared_prefill_generate(model, model.generate)
+                model.generate = generate
                 stack.callback(lambda: setattr(model, "generate", own) if own else vars(model).pop("generate"))
             return super()._generate_single_turn(*args, **kwargs)
+
+    def _prefetcher(self):
+        """A `RewardPrefetcher` for this batch's rows, or None when the reward is not prefetched."""
+        from rlvr.training.overlap import RewardPrefetcher
+
+        target = self._prefetch_target()
+        inputs = self._batch_inputs
+        if target is None or not inputs or any(target.reference_column not in x for x in inputs):
+            return None
+        target.verifier.forget_prefetched()
+        tokenizer = self.processing_class
+
+        def decode(ids):  # TRL's decode of a completion (grpo_trainer._generate)
+            return tokenizer.decode(ids, skip_special_tokens=True)
+
+        return RewardPrefetcher(target.verifier, [x[target.reference_column] for x in inputs], decode,
+                                self.eos_token_ids, workers=target.workers)
+
+    def _close_prefetcher(self, prefetcher) -> None:
+        prefetcher.close()
+        self.prefetch_stats["batches"] += 1
+        self.prefetch_stats["queued"] += prefetcher.queued
+        self.prefetch_stats["verified"] += prefetcher.verified
+
+
+def _with_streamer(generate, streamer):
+    """`generate` with `streamer=` added to each call (unless the caller passes one)."""
+
+    def wrapper(*args, **kwargs):
+        kwargs.setdefault("streamer", streamer)
+        return generate(*args, **kwargs)
+
+    return wrapper
