@@ -115,7 +115,7 @@ def test_plain_path_names_real_keys_and_resolves():
 def test_identity_changes_only_for_result_changing_options():
     plain = ExperimentConfig(bf16=False, attn_implementation="sdpa")
     assert ExperimentConfig(bf16=False, attn_implementation="sdpa", reward_cache=0, gradient_checkpointing=True,
-                            overlap_reward=True).identity() == plain.identity()  # exact options: same run
+                            overlap_reward=True, inference_mode_generation=False).identity() == plain.identity()
     assert ExperimentConfig(bf16=True, attn_implementation="sdpa").identity() != plain.identity()
     assert ExperimentConfig(bf16=False, attn_implementation="eager").identity() != plain.identity()
 
@@ -179,11 +179,13 @@ def test_one_real_grpo_step_on_each_path(tmp_path, path, monkeypatch):
     from trl import GRPOTrainer
 
     seen = []  # at each generation: does the policy's forward carry accelerate's autocast wrapper?
+    inference = []  # at each generation: is torch's inference mode on?
     original = GRPOTrainer._generate_single_turn
 
     def spy(self, *args, **kwargs):
         original_forward = getattr(self.model, "_original_forward", None)
         seen.append(original_forward is not None and self.model.forward != original_forward)
+        inference.append(torch.is_inference_mode_enabled())
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(GRPOTrainer, "_generate_single_turn", spy)
@@ -201,6 +203,7 @@ def test_one_real_grpo_step_on_each_path(tmp_path, path, monkeypatch):
     trainer.train()
     assert isinstance(trainer, GRPOTrainer) and seen == [False]  # sampled from fp32 weights on both paths
     assert (True in shared) is (path == "fast")
+    assert inference == [path == "fast"] and not torch.is_inference_mode_enabled()
     assert trainer.args.bf16 is (path == "fast")
     assert trainer.args.gradient_checkpointing is (path == "plain")
     assert any(not torch.equal(before[k], v.detach()) for k, v in trainer.model.named_parameters())
@@ -389,6 +392,35 @@ def test_only_out_of_process_verifiers_are_prefetched():
         assert not worth_prefetching(CachedVerifier(math))  # in-process work: nothing to overlap
     finally:
         code.close()
+
+
+def _run_metrics(tmp_path, config, name, overrides):
+    from rlvr.runfolder.folder import RunFolder
+    from rlvr.training.train import build_trainer
+
+    cfg, _ = load_config(config, ["--output_dir", str(tmp_path / "runs"), "--cache_dir", str(tmp_path / "cache"),
+                                  "--save_steps", "100", "--max_steps", "2", *overrides])
+    run = RunFolder(tmp_path / name)
+    with run.writer(cfg):
+        pass
+    trainer, _, reward_fn, _, _ = build_trainer(cfg, run)
+    try:
+        trainer.train()
+    finally:
+        reward_fn.verifier.close()
+    rows = [json.loads(x) for x in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
+    keep = ("rewards/", "verifier/", "reward_cache/", "completions/", "loss", "compute/flops", "entropy")
+    return [{k: v for k, v in r.items() if k.startswith(keep)} for r in rows], trainer
+
+
+def test_inference_mode_sampling_is_exact(tmp_path):
+    """Two real GRPO steps sampled under no_grad and under inference_mode: the same completions (lengths,
+    rewards), the same losses and entropies."""
+    from conftest import SMOKE
+
+    plain, _ = _run_metrics(tmp_path, SMOKE, "plain", ["--inference_mode_generation", "false"])
+    fast, _ = _run_metrics(tmp_path, SMOKE, "fast", ["--inference_mode_generation", "true"])
+    assert fast == plain and len(plain) == 2 and any(k.startswith("completions/") for k in plain[0])
 
 
 def _code_metrics(tmp_path, name, overlap: bool):

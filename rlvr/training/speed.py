@@ -12,6 +12,7 @@ costs, and how to turn them all off. Measured in docs/performance.md (`bench/pro
 | `share_prefill` | `true`: each distinct prompt prefilled once, KV cache copied to its rows | `false` | rounding |
 | `share_prompt_forward` | `true`: the loss forward runs each distinct prompt once for its rows | `false` | rounding |
 | `reward_cache` | 100000 verdicts of repeated (completion, reference) pairs | `0` | yes (deterministic) |
+| `inference_mode_generation` | `true`: training completions sampled under `torch.inference_mode()` | `false` | yes |
 | `overlap_reward` | `false`: net loss on 2 CPU cores (for sampling on a GPU) | `false` | yes |
 | `attn_implementation` | `null`: eager for the tiny local model (faster than SDPA here) | `sdpa` | rounding only |
 
@@ -32,4 +33,4 @@ __all__ = ["PLAIN", "IDENTITY_BASELINE", "native_bf16"]
 # The overrides that give the GRPO loop as it ran before these options (bench/rl_throughput.py's plain path).
 PLAIN: dict = {"gradient_checkpointing": True, "bf16": False, "bf16_generation": False, "share_prefill": False,
                "share_prompt_forward": False, "reward_cache": 0, "overlap_reward": False,
-               "attn_implementation": "sdpa"}
+               "inference_mode_generation": False, "attn_implementation": "sdpa"}

@@ -210,7 +210,8 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
     trainer = RLVRGRPOTrainer(model=model, reward_funcs=[reward_fn], args=args, train_dataset=train_ds,
                               processing_class=tokenizer, fp32_generation=not cfg.bf16_generation,
                               share_prefill=cfg.share_prefill, share_prompt_forward=cfg.share_prompt_forward,
-                              overlap_reward=cfg.overlap_reward)
+                              overlap_reward=cfg.overlap_reward,
+                              inference_mode_generation=cfg.inference_mode_generation)
     for default in (ProgressCallback, PrinterCallback):  # our recorder owns the terminal (one bar, no dict dumps)
         trainer.remove_callback(default)
     # Ledger first, so every later callback (and every report_to tracker) sees the compute/* keys.

@@ -17,6 +17,10 @@
   log-probs, entropies and gradients are TRL's up to float rounding; the positions are the ones TRL's forward
   gives (counted from the start of the padded row). The RL FLOPs ledger still counts every row's prompt, so the
   x-axis means the same on both paths (docs/performance.md says how much of the speed-up is work not done).
+* **Inference mode** (config key `inference_mode_generation`). TRL samples under `torch.no_grad()`; under
+  `torch.inference_mode()` each op also skips autograd's version counters and view tracking, about 7-10% of a
+  decode step of these dispatch-bound models. Exact: the same kernels on the same numbers. TRL turns the sampled
+  ids into Python lists before they leave `_generate_single_turn`, so no inference tensor reaches the loss.
 * **Overlapped reward** (config key `overlap_reward`). Completions that have ended are verified in a background
   thread while the rest of the batch is sampled (`rlvr.training.overlap`); TRL's reward call then finds their
   verdicts in the cache. Exact: the same verdicts, the same counts.
@@ -94,12 +98,14 @@ class RLVRGRPOTrainer(GRPOTrainer):
     """`GRPOTrainer` with `fp32_generation`, `share_prefill` and `share_prompt_forward` (the module docstring)."""
 
     def __init__(self, *args, fp32_generation: bool = True, share_prefill: bool = False,
-                 share_prompt_forward: bool = False, overlap_reward: bool = False, **kwargs):
+                 share_prompt_forward: bool = False, overlap_reward: bool = False,
+                 inference_mode_generation: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fp32_generation = fp32_generation
         self.share_prefill = share_prefill
         self.share_prompt_forward = share_prompt_forward
         self.overlap_reward = overlap_reward
+        self.inference_mode_generation = inference_mode_generation
         self._batch_inputs = None  # the rows being generated, for the reward prefetch
         self.prefetch_stats = {"batches": 0, "queued": 0, "verified": 0}
 
@@ -154,6 +160,8 @@ class RLVRGRPOTrainer(GRPOTrainer):
         import torch
 
         with contextlib.ExitStack() as stack:
+            if self.inference_mode_generation and not self.use_vllm:
+                stack.enter_context(torch.inference_mode())
             if self.fp32_generation:
                 stack.enter_context(full_precision(self.model))
             elif self.args.bf16:  # one autocast region around the whole call: weights cast once, not per token
@@ -170,7 +178,10 @@ class RLVRGRPOTrainer(GRPOTrainer):
                 own = vars(model).get("generate")  # an instance attribute of its own, put back after
                 model.generate = generate
                 stack.callback(lambda: setattr(model, "generate", own) if own else vars(model).pop("generate"))
-            return super()._generate_single_turn(*args, **kwargs)
+            ids, logprobs = super()._generate_single_turn(*args, **kwargs)
+        if isinstance(ids, torch.Tensor) and ids.is_inference():  # a future TRL returning tensors: usable ones
+            ids = ids.clone()
+        return ids, logprobs
 
     def _prefetcher(self):
         """A `RewardPrefetcher` for this batch's rows, or None when the reward is not prefetched."""
