@@ -423,31 +423,13 @@ def test_inference_mode_sampling_is_exact(tmp_path):
     assert fast == plain and len(plain) == 2 and any(k.startswith("completions/") for k in plain[0])
 
 
-def _code_metrics(tmp_path, name, overlap: bool):
-    from rlvr.runfolder.folder import RunFolder
-    from rlvr.training.train import build_trainer
-
-    cfg, _ = load_config(REPO / "configs" / "code_smoke.yaml",
-                         ["--output_dir", str(tmp_path / "runs"), "--cache_dir", str(tmp_path / "cache"),
-                          "--overlap_reward", str(overlap).lower(), "--save_steps", "100"])
-    run = RunFolder(tmp_path / name)
-    with run.writer(cfg):
-        pass
-    trainer, _, reward_fn, _, _ = build_trainer(cfg, run)
-    try:
-        trainer.train()
-    finally:
-        reward_fn.verifier.close()
-    rows = [json.loads(x) for x in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
-    keep = ("rewards/", "verifier/", "reward_cache/", "completions/", "loss", "compute/flops")
-    return [{k: v for k, v in r.items() if k.startswith(keep)} for r in rows], trainer.prefetch_stats
-
-
 def test_overlapped_reward_is_exact_in_a_real_code_run(tmp_path):
     """Two real GRPO steps with the code sandbox, prefetching on and off: the same rewards, verdict counts, cache
     hits and losses, and the prefetch really verified completions during sampling."""
-    plain, plain_stats = _code_metrics(tmp_path, "plain", overlap=False)
-    fast, fast_stats = _code_metrics(tmp_path, "fast", overlap=True)
+    code = REPO / "configs" / "code_smoke.yaml"
+    plain, plain_trainer = _run_metrics(tmp_path, code, "plain", ["--overlap_reward", "false"])
+    fast, fast_trainer = _run_metrics(tmp_path, code, "fast", ["--overlap_reward", "true"])
+    plain_stats, fast_stats = plain_trainer.prefetch_stats, fast_trainer.prefetch_stats
     assert fast == plain and len(plain) == 2 and "reward_cache/hits" in plain[0]
     assert plain_stats["batches"] == 0
     assert fast_stats["batches"] == 2 and fast_stats["verified"] > 0

@@ -87,9 +87,7 @@ class CachedVerifier(Verifier):
                 else:
                     todo.setdefault(key if key is not None else -1 - i, []).append(i)
         if todo:
-            firsts = [idxs[0] for idxs in todo.values()]
-            kwargs = {} if workers is None else {"workers": workers}
-            verdicts = self.inner.verify_batch([pairs[i] for i in firsts], **kwargs)
+            verdicts = self._run([pairs[idxs[0]] for idxs in todo.values()], workers)
             with self._lock:
                 for (key, idxs), verdict in zip(todo.items(), verdicts, strict=True):
                     self.misses += 1
@@ -111,8 +109,7 @@ class CachedVerifier(Verifier):
                     todo.setdefault(key, p)
         if not todo:
             return 0
-        kwargs = {} if workers is None else {"workers": workers}
-        verdicts = self.inner.verify_batch(list(todo.values()), **kwargs)
+        verdicts = self._run(list(todo.values()), workers)
         with self._lock:
             for key, verdict in zip(todo, verdicts, strict=True):
                 if key not in self._verdicts and self._store(key, verdict):
@@ -123,6 +120,10 @@ class CachedVerifier(Verifier):
         """Count verdicts prefetched but never asked for as ordinary cache entries from now on."""
         with self._lock:
             self._prefetched.clear()
+
+    def _run(self, pairs: list, workers: int | None) -> list[Verdict]:
+        """The wrapped verifier's verdicts of `pairs` (its own default workers unless given)."""
+        return self.inner.verify_batch(pairs, **({} if workers is None else {"workers": workers}))
 
     def _store(self, key, verdict: Verdict) -> bool:
         """Keep `verdict` if it is cacheable (lock held); whether it was kept."""

@@ -95,7 +95,8 @@ def shared_prompt_logps(model, input_ids, attention_mask, logits_to_keep: int, a
 
 
 class RLVRGRPOTrainer(GRPOTrainer):
-    """`GRPOTrainer` with `fp32_generation`, `share_prefill` and `share_prompt_forward` (the module docstring)."""
+    """`GRPOTrainer` with `fp32_generation`, `share_prefill`, `share_prompt_forward`, `inference_mode_generation`
+    and `overlap_reward` (the module docstring)."""
 
     def __init__(self, *args, fp32_generation: bool = True, share_prefill: bool = False,
                  share_prompt_forward: bool = False, overlap_reward: bool = False,
@@ -178,10 +179,7 @@ class RLVRGRPOTrainer(GRPOTrainer):
                 own = vars(model).get("generate")  # an instance attribute of its own, put back after
                 model.generate = generate
                 stack.callback(lambda: setattr(model, "generate", own) if own else vars(model).pop("generate"))
-            ids, logprobs = super()._generate_single_turn(*args, **kwargs)
-        if isinstance(ids, torch.Tensor) and ids.is_inference():  # a future TRL returning tensors: usable ones
-            ids = ids.clone()
-        return ids, logprobs
+            return super()._generate_single_turn(*args, **kwargs)
 
     def _prefetcher(self):
         """A `RewardPrefetcher` for this batch's rows, or None when the reward is not prefetched."""
