@@ -413,13 +413,14 @@ def _run_metrics(tmp_path, config, name, overrides):
     return [{k: v for k, v in r.items() if k.startswith(keep)} for r in rows], trainer
 
 
-def test_inference_mode_sampling_is_exact(tmp_path):
-    """Two real GRPO steps sampled under no_grad and under inference_mode: the same completions (lengths,
-    rewards), the same losses and entropies."""
+@pytest.mark.parametrize("key", ["inference_mode_generation", "reserve_kv_cache", "fit_logprob_chunk"])
+def test_exact_options_give_the_same_real_run(tmp_path, key):
+    """Two real GRPO steps with an exact option off and on (the others at their defaults): the same completions
+    (lengths, rewards), the same losses and entropies."""
     from conftest import SMOKE
 
-    plain, _ = _run_metrics(tmp_path, SMOKE, "plain", ["--inference_mode_generation", "false"])
-    fast, _ = _run_metrics(tmp_path, SMOKE, "fast", ["--inference_mode_generation", "true"])
+    plain, _ = _run_metrics(tmp_path, SMOKE, "plain", [f"--{key}", "false"])
+    fast, _ = _run_metrics(tmp_path, SMOKE, "fast", [f"--{key}", "true"])
     assert fast == plain and len(plain) == 2 and any(k.startswith("completions/") for k in plain[0])
 
 

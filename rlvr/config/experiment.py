@@ -45,7 +45,8 @@ class ExperimentConfig:
     LOCATION_KEYS: typing.ClassVar[frozenset] = frozenset({"output_dir", "run_dir", "cache_dir"})
     # Speed options that cannot change results (rlvr/training/speed.py): not part of the identity either.
     EXACT_SPEED_KEYS: typing.ClassVar[frozenset] = frozenset({"gradient_checkpointing", "reward_cache",
-                                                               "overlap_reward", "inference_mode_generation"})
+                                                               "overlap_reward", "inference_mode_generation",
+                                                               "fit_logprob_chunk", "reserve_kv_cache"})
 
     # --- experiment -------------------------------------------------------------------------------------------
     experiment: str = _f("demo", "Experiment name; part of the run folder name.")
@@ -137,6 +138,16 @@ class ExperimentConfig:
                                                "instead of TRL's no_grad(): less autograd bookkeeping per op "
                                                "(7-10% of a decode step here). Exact, so not part of the run "
                                                "identity.")
+    fit_logprob_chunk: bool = _f(True, "TRL's fused log-prob head tiles the vocabulary in chunks of 32768 columns "
+                                       "and allocates a [4096 x 32768] buffer in every loss forward and backward, "
+                                       "however small the vocabulary; true sizes the chunk to the vocabulary when "
+                                       "that is smaller (the same single tile, the same numbers, without touching "
+                                       "a fresh 256 MB buffer each call). Exact, so not part of the run identity.")
+    reserve_kv_cache: bool = _f(True, "With share_prefill, sample the training completions into a KV cache with "
+                                      "room for max_completion_length more positions, written in place, instead "
+                                      "of transformers' cache that concatenates (copies) every layer's keys and "
+                                      "values at each decode step. Exact (the same numbers in the same order), so "
+                                      "not part of the run identity.")
     gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass: trades compute for "
                                              "memory (large models). Off unless set (TRL 1.16 turns it on by "
                                              "default; the loop ran with it before the speed options).")

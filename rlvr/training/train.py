@@ -211,7 +211,8 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
                               processing_class=tokenizer, fp32_generation=not cfg.bf16_generation,
                               share_prefill=cfg.share_prefill, share_prompt_forward=cfg.share_prompt_forward,
                               overlap_reward=cfg.overlap_reward,
-                              inference_mode_generation=cfg.inference_mode_generation)
+                              inference_mode_generation=cfg.inference_mode_generation,
+                              fit_logprob_chunk=cfg.fit_logprob_chunk, reserve_kv_cache=cfg.reserve_kv_cache)
     for default in (ProgressCallback, PrinterCallback):  # our recorder owns the terminal (one bar, no dict dumps)
         trainer.remove_callback(default)
     # Ledger first, so every later callback (and every report_to tracker) sees the compute/* keys.

@@ -21,6 +21,16 @@
   `torch.inference_mode()` each op also skips autograd's version counters and view tracking, about 7-10% of a
   decode step of these dispatch-bound models. Exact: the same kernels on the same numbers. TRL turns the sampled
   ids into Python lists before they leave `_generate_single_turn`, so no inference tensor reaches the loss.
+* **Fitted log-prob chunk** (config key `fit_logprob_chunk`). TRL's fused log-prob head
+  (`trl.kernels.ChunkedLogProbFunction`) projects the hidden states onto the vocabulary in tiles of
+  `trl.trainer.utils._CHUNKED_LOGPROB_CHUNK_SIZE` (32768) columns, and allocates a [4096 x 32768] buffer for them
+  in every forward and backward, whatever the vocabulary. For the tiny models' 100 characters each tile is then
+  a 100-column strip of a fresh 256 MB buffer, one page per row, which costs more than the matmul (0.17 vs 4.4
+  ms for 4096 rows here). With ``fit_logprob_chunk: true`` the chunk is the vocabulary size when that is smaller:
+  the same single tile, the same numbers.
+* **Reserved KV cache** (config key `reserve_kv_cache`). With the shared prefill, the sampling cache's layers are
+  `rlvr.training.kv_cache.ReservedLayer`s: written in place into a buffer with room for the completion, instead
+  of `torch.cat` of every layer's keys and values at each decode step. The same numbers, so exact.
 * **Overlapped reward** (config key `overlap_reward`). Completions that have ended are verified in a background
   thread while the rest of the batch is sampled (`rlvr.training.overlap`); TRL's reward call then finds their
   verdicts in the cache. Exact: the same verdicts, the same counts.
@@ -34,11 +44,27 @@ from trl import GRPOTrainer
 
 from rlvr.evaluation.evaluate import full_precision
 
-__all__ = ["RLVRGRPOTrainer", "shared_prefill_generate", "shared_prompt_logps"]
+__all__ = ["RLVRGRPOTrainer", "fitted_logprob_chunk", "shared_prefill_generate", "shared_prompt_logps"]
 
 
-def shared_prefill_generate(model, generate):
-    """`generate` (the model's bound method) wrapped to prefill runs of identical consecutive prompt rows once.
+@contextlib.contextmanager
+def fitted_logprob_chunk(vocab_size: int):
+    """TRL's fused log-prob head, within the block, tiles the vocabulary in one chunk of `vocab_size` columns
+    when that is smaller than TRL's chunk (module docstring). TRL reads the chunk at each call and the backward
+    reuses the forward's, so the block need only cover the forward."""
+    import trl.trainer.utils as trl_utils
+
+    default = trl_utils._CHUNKED_LOGPROB_CHUNK_SIZE  # AttributeError if TRL renames it: tests/test_speed.py fails
+    trl_utils._CHUNKED_LOGPROB_CHUNK_SIZE = min(default, max(1, int(vocab_size)))
+    try:
+        yield
+    finally:
+        trl_utils._CHUNKED_LOGPROB_CHUNK_SIZE = default
+
+
+def shared_prefill_generate(model, generate, reserve_cache: bool = False):
+    """`generate` (the model's bound method) wrapped to prefill runs of identical consecutive prompt rows once;
+    with `reserve_cache` the rows' cache is a `ReservedLayer` cache with room for `max_new_tokens` more positions.
 
     Falls back to `generate` unchanged when nothing repeats, when a cache or other model inputs are passed, or
     when the prompt is a single token (there is nothing to prefill before the last token).
@@ -61,6 +87,11 @@ def shared_prefill_generate(model, generate):
         with torch.no_grad():
             model(input_ids=head, attention_mask=head_mask, position_ids=positions, cache=cache, use_cache=True)
         cache.batch_select_indices(rows)
+        if reserve_cache:
+            from rlvr.training.kv_cache import reserve_cache as reserved
+
+            config = kwargs.get("generation_config") or model.generation_config
+            reserved(cache, (getattr(config, "max_new_tokens", None) or 0) + 1)  # + the last prompt token
         return generate(input_ids=input_ids, attention_mask=attention_mask, cache=cache, **kwargs)
 
     return wrapper
@@ -95,18 +126,21 @@ def shared_prompt_logps(model, input_ids, attention_mask, logits_to_keep: int, a
 
 
 class RLVRGRPOTrainer(GRPOTrainer):
-    """`GRPOTrainer` with `fp32_generation`, `share_prefill`, `share_prompt_forward`, `inference_mode_generation`
-    and `overlap_reward` (the module docstring)."""
+    """`GRPOTrainer` with `fp32_generation`, `share_prefill`, `share_prompt_forward`, `inference_mode_generation`,
+    `fit_logprob_chunk`, `reserve_kv_cache` and `overlap_reward` (the module docstring)."""
 
     def __init__(self, *args, fp32_generation: bool = True, share_prefill: bool = False,
                  share_prompt_forward: bool = False, overlap_reward: bool = False,
-                 inference_mode_generation: bool = False, **kwargs):
+                 inference_mode_generation: bool = False, fit_logprob_chunk: bool = False,
+                 reserve_kv_cache: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fp32_generation = fp32_generation
         self.share_prefill = share_prefill
         self.share_prompt_forward = share_prompt_forward
         self.overlap_reward = overlap_reward
         self.inference_mode_generation = inference_mode_generation
+        self.fit_logprob_chunk = fit_logprob_chunk
+        self.reserve_kv_cache = reserve_kv_cache
         self._batch_inputs = None  # the rows being generated, for the reward prefetch
         self.prefetch_stats = {"batches": 0, "queued": 0, "verified": 0}
 
@@ -135,6 +169,16 @@ class RLVRGRPOTrainer(GRPOTrainer):
         TRL's own path runs for anything the shared forward does not cover: multimodal or other extra inputs,
         MoE aux losses, a model wrapped for several processes (DDP/FSDP), gradient checkpointing (which drops the
         cache), or a batch with no repeated prompt."""
+        with contextlib.ExitStack() as stack:
+            if self.fit_logprob_chunk:
+                head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+                if head is not None and getattr(head, "weight", None) is not None:
+                    stack.enter_context(fitted_logprob_chunk(head.weight.shape[0]))
+            return self._logps_and_entropies(model, input_ids, attention_mask, logits_to_keep, batch_size,
+                                             compute_entropy, compute_aux_loss, **extra)
+
+    def _logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy,
+                             compute_aux_loss, **extra):
         import torch
         from transformers import PreTrainedModel
 
@@ -170,7 +214,7 @@ class RLVRGRPOTrainer(GRPOTrainer):
             model = self.accelerator.unwrap_model(self.model_wrapped)
             generate = model.generate
             if self.share_prefill and not self.use_vllm:
-                generate = shared_prefill_generate(model, generate)
+                generate = shared_prefill_generate(model, generate, reserve_cache=self.reserve_kv_cache)
             prefetcher = self._prefetcher()
             if prefetcher is not None:
                 stack.callback(self._close_prefetcher, prefetcher)  # after generate, before the reward call
