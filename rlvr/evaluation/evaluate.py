@@ -186,11 +186,14 @@ def _generate_shared(model, tokenizer, enc, n: int, settings: EvalSettings):
         return _generate(model, tokenizer, enc, n, settings)
     from transformers import DynamicCache
 
+    from rlvr.training.kv_cache import reserve_cache
+
     head, head_mask = ids[:, :-1], mask[:, :-1]
     positions = (head_mask.long().cumsum(-1) - 1).clamp(min=0)
     cache = DynamicCache()
     model(input_ids=head, attention_mask=head_mask, position_ids=positions, cache=cache, use_cache=True)
     cache.batch_repeat_interleave(n)
+    reserve_cache(cache, settings.max_new_tokens + 1)  # written in place while decoding: exact, no per-token copy
     gen = model.generate(
         input_ids=ids.repeat_interleave(n, 0), attention_mask=mask.repeat_interleave(n, 0), cache=cache,
         do_sample=True, temperature=settings.temperature, top_p=settings.top_p,

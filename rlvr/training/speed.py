@@ -13,8 +13,8 @@ costs, and how to turn them all off. Measured in docs/performance.md (`bench/pro
 | `share_prompt_forward` | `true`: the loss forward runs each distinct prompt once for its rows | `false` | rounding |
 | `reward_cache` | 100000 verdicts of repeated (completion, reference) pairs | `0` | yes (deterministic) |
 | `inference_mode_generation` | `true`: training completions sampled under `torch.inference_mode()` | `false` | yes |
-| `fit_logprob_chunk` | `true`: TRL's fused log-prob head tiles a small vocabulary in one vocabulary-sized chunk | `false` | yes |
-| `reserve_kv_cache` | `true`: training samples decoded into a KV cache written in place, not concatenated | `false` | yes |
+| `fit_logprob_chunk` | `true`: TRL's fused log-prob head tiles a small vocabulary in one chunk | `false` | yes |
+| `reserve_kv_cache` | `true`: samples decoded into a KV cache written in place | `false` | yes |
 | `overlap_reward` | `false`: net loss on 2 CPU cores (for sampling on a GPU) | `false` | yes |
 | `attn_implementation` | `null`: eager for the tiny local model (faster than SDPA here) | `sdpa` | rounding only |
 
