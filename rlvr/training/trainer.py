@@ -54,7 +54,7 @@ def fitted_logprob_chunk(vocab_size: int):
     reuses the forward's, so the block need only cover the forward."""
     import trl.trainer.utils as trl_utils
 
-    default = trl_utils._CHUNKED_LOGPROB_CHUNK_SIZE  # AttributeError if TRL renames it: tests/test_reserved_cache.py fails
+    default = trl_utils._CHUNKED_LOGPROB_CHUNK_SIZE  # renamed by TRL: AttributeError, tests fail
     trl_utils._CHUNKED_LOGPROB_CHUNK_SIZE = min(default, max(1, int(vocab_size)))
     try:
         yield
