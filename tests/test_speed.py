@@ -233,7 +233,7 @@ def _left_padded(prompts: list[list[int]]):
     ([[5, 6, 7]] * 4 + [[8, 9]] * 4, True),                      # two groups of four, different lengths
     ([[5, 6, 7, 8]] * 3 + [[9, 10]] + [[11, 12, 13]] * 2, True),  # groups of unequal size
     ([[5, 6], [7, 8, 9], [10, 11]], False),                      # nothing repeats: generate as it is
-    ([[5]] * 4, False),                                          # one-token prompts: nothing to prefill
+    ([[5]] * 4, True),                                           # one-token prompts: shared too
 ])
 def test_shared_prefill_samples_what_generate_samples(prompts, prefilled):
     """Same seed, same completions: the shared prefill only skips recomputing repeated prompts."""
@@ -256,8 +256,10 @@ def test_shared_prefill_samples_what_generate_samples(prompts, prefilled):
                                                                 generation_config=config)
     assert torch.equal(plain, shared)
     distinct = len({tuple(p) for p in prompts})
-    # With the shared prefill the first forward is over the distinct prompts less their last token.
-    assert (calls[first] == (distinct, ids.shape[1] - 1)) is prefilled
+    if prefilled:  # one forward over the distinct prompts, then one token per row at a time: no per-row prefill
+        assert calls[first] == (distinct, ids.shape[1]) and all(c[1] == 1 for c in calls[first + 1:])
+    else:  # the forwards generate alone makes
+        assert calls[first:] == calls[:first]
     assert calls[0] == ids.shape  # generate alone prefills every row
 
 

@@ -180,26 +180,25 @@ def _generate(model, tokenizer, enc, n: int, settings: EvalSettings):
 
 
 def _generate_shared(model, tokenizer, enc, n: int, settings: EvalSettings):
-    """Prefill each prompt once, copy its KV cache to its n samples, then decode with generate()."""
+    """Prefill each prompt once, its last token included, copy its KV cache and first logits to its n samples,
+    then decode with generate() (`rlvr.training.prefill`)."""
     ids, mask = enc["input_ids"], enc["attention_mask"]
-    if ids.shape[1] < 2 or n == 1:
+    if n == 1:
         return _generate(model, tokenizer, enc, n, settings)
-    from transformers import DynamicCache
+    import torch
 
-    from rlvr.training.kv_cache import reserve_cache
+    from rlvr.training.prefill import first_step_from, prefill_rows
 
-    head, head_mask = ids[:, :-1], mask[:, :-1]
-    positions = (head_mask.long().cumsum(-1) - 1).clamp(min=0)
-    cache = DynamicCache()
-    model(input_ids=head, attention_mask=head_mask, position_ids=positions, cache=cache, use_cache=True)
-    cache.batch_repeat_interleave(n)
-    reserve_cache(cache, settings.max_new_tokens + 1)  # written in place while decoding: exact, no per-token copy
-    gen = model.generate(
-        input_ids=ids.repeat_interleave(n, 0), attention_mask=mask.repeat_interleave(n, 0), cache=cache,
-        do_sample=True, temperature=settings.temperature, top_p=settings.top_p,
-        max_new_tokens=settings.max_new_tokens, use_cache=True,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
-    )
+    rows = torch.arange(ids.shape[0]).repeat_interleave(n)
+    # The cache is written in place while decoding (reserve_kv_cache): exact, no per-token copy.
+    first = prefill_rows(model, ids, mask, rows, reserve=max(1, settings.max_new_tokens))
+    with first_step_from(model, first):
+        gen = model.generate(
+            input_ids=ids.repeat_interleave(n, 0), attention_mask=mask.repeat_interleave(n, 0), cache=first.cache,
+            do_sample=True, temperature=settings.temperature, top_p=settings.top_p,
+            max_new_tokens=settings.max_new_tokens, use_cache=True,
+            pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        )
     return gen[:, ids.shape[1]:]
 
 

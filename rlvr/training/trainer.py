@@ -63,36 +63,33 @@ def fitted_logprob_chunk(vocab_size: int):
 
 
 def shared_prefill_generate(model, generate, reserve_cache: bool = False):
-    """`generate` (the model's bound method) wrapped to prefill runs of identical consecutive prompt rows once;
-    with `reserve_cache` the rows' cache is a `ReservedLayer` cache with room for `max_new_tokens` more positions.
+    """`generate` (the model's bound method) wrapped to prefill runs of identical consecutive prompt rows once,
+    their last token included, and to sample every row's first token from its prompt's logits
+    (`rlvr.training.prefill`); with `reserve_cache` the rows' cache is a `ReservedLayer` cache with room for
+    `max_new_tokens` more positions.
 
     Falls back to `generate` unchanged when nothing repeats, when a cache or other model inputs are passed, or
-    when the prompt is a single token (there is nothing to prefill before the last token).
+    when the generation config asks for beams or an assistant model.
     """
     import torch
-    from transformers import DynamicCache
+
+    from rlvr.training.prefill import first_step_from, prefill_rows, sharing_rows
 
     def wrapper(input_ids=None, attention_mask=None, **kwargs):
         extra = set(kwargs) - {"generation_config", "streamer"}
-        if input_ids is None or attention_mask is None or extra or input_ids.shape[0] < 2 or input_ids.shape[1] < 2:
+        config = kwargs.get("generation_config") or model.generation_config
+        plain = (getattr(config, "num_beams", 1) or 1) > 1 or getattr(config, "is_assistant", False)
+        shared = None
+        if not (input_ids is None or attention_mask is None or extra or plain or input_ids.shape[0] < 2):
+            shared = sharing_rows(input_ids, attention_mask)
+        if shared is None:
             return generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
-        same = (input_ids[1:] == input_ids[:-1]).all(1) & (attention_mask[1:] == attention_mask[:-1]).all(1)
-        starts = torch.cat([same.new_ones(1), ~same])
-        if bool(starts.all()):
-            return generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
-        rows = starts.long().cumsum(0) - 1  # each row's distinct prompt
-        head, head_mask = input_ids[starts][:, :-1], attention_mask[starts][:, :-1]
-        positions = (head_mask.long().cumsum(-1) - 1).clamp(min=0)
-        cache = DynamicCache(config=model.config)
+        starts, rows = shared
+        reserve = max(1, getattr(config, "max_new_tokens", None) or 0) if reserve_cache else 0
         with torch.no_grad():
-            model(input_ids=head, attention_mask=head_mask, position_ids=positions, cache=cache, use_cache=True)
-        cache.batch_select_indices(rows)
-        if reserve_cache:
-            from rlvr.training.kv_cache import reserve_cache as reserved
-
-            config = kwargs.get("generation_config") or model.generation_config
-            reserved(cache, (getattr(config, "max_new_tokens", None) or 0) + 1)  # + the last prompt token
-        return generate(input_ids=input_ids, attention_mask=attention_mask, cache=cache, **kwargs)
+            first = prefill_rows(model, input_ids[starts], attention_mask[starts], rows, reserve=reserve)
+        with first_step_from(model, first):
+            return generate(input_ids=input_ids, attention_mask=attention_mask, cache=first.cache, **kwargs)
 
     return wrapper
 
