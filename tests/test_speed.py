@@ -415,7 +415,8 @@ def _run_metrics(tmp_path, config, name, overrides):
     return [{k: v for k, v in r.items() if k.startswith(keep)} for r in rows], trainer
 
 
-@pytest.mark.parametrize("key", ["inference_mode_generation", "reserve_kv_cache", "fit_logprob_chunk"])
+@pytest.mark.parametrize("key", ["inference_mode_generation", "reserve_kv_cache", "fit_logprob_chunk",
+                                 "fast_batch_prep"])
 def test_exact_options_give_the_same_real_run(tmp_path, key):
     """Two real GRPO steps with an exact option off and on (the others at their defaults): the same completions
     (lengths, rewards), the same losses and entropies."""
@@ -436,3 +437,26 @@ def test_overlapped_reward_is_exact_in_a_real_code_run(tmp_path):
     assert fast == plain and len(plain) == 2 and "reward_cache/hits" in plain[0]
     assert plain_stats["batches"] == 0
     assert fast_stats["batches"] == 2 and fast_stats["verified"] > 0
+
+
+def test_fast_batch_prep_really_runs_in_a_real_step(tmp_path, monkeypatch):
+    """The exact-run test above could pass with the option never taking effect: count its calls in a real run."""
+    from conftest import SMOKE
+
+    import rlvr.training.batching as batching
+
+    calls = {"pad": 0, "tokenize": 0}
+    fast_pad, distinct = batching.fast_pad, batching.distinct_prompt_ids
+
+    def counted_pad(*args, **kwargs):
+        calls["pad"] += 1
+        return fast_pad(*args, **kwargs)
+
+    def counted_tokenize(*args, **kwargs):
+        calls["tokenize"] += 1
+        return distinct(*args, **kwargs)
+
+    monkeypatch.setattr(batching, "fast_pad", counted_pad)
+    monkeypatch.setattr(batching, "distinct_prompt_ids", counted_tokenize)
+    _run_metrics(tmp_path, SMOKE, "fast", ["--fast_batch_prep", "true", "--max_steps", "1"])
+    assert calls["tokenize"] == 1 and calls["pad"] >= 4  # TRL pads prompts, masks and completions each step

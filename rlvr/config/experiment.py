@@ -46,7 +46,8 @@ class ExperimentConfig:
     # Speed options that cannot change results (rlvr/training/speed.py): not part of the identity either.
     EXACT_SPEED_KEYS: typing.ClassVar[frozenset] = frozenset({"gradient_checkpointing", "reward_cache",
                                                                "overlap_reward", "inference_mode_generation",
-                                                               "fit_logprob_chunk", "reserve_kv_cache"})
+                                                               "fit_logprob_chunk", "reserve_kv_cache",
+                                                               "fast_batch_prep"})
 
     # --- experiment -------------------------------------------------------------------------------------------
     experiment: str = _f("demo", "Experiment name; part of the run folder name.")
@@ -148,6 +149,10 @@ class ExperimentConfig:
                                       "of transformers' cache that concatenates (copies) every layer's keys and "
                                       "values at each decode step. Exact (the same numbers in the same order), so "
                                       "not part of the run identity.")
+    fast_batch_prep: bool = _f(True, "Build each GRPO batch with vectorised stand-ins for TRL's per-row loops: "
+                                     "pad the 1-D rows with one pad_sequence call and tokenise each distinct "
+                                     "plain-text prompt once (rlvr/training/batching.py). The same tensors and "
+                                     "ids, so exact and not part of the run identity.")
     gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass: trades compute for "
                                              "memory (large models). Off unless set (TRL 1.16 turns it on by "
                                              "default; the loop ran with it before the speed options).")

@@ -15,6 +15,7 @@ costs, and how to turn them all off. Measured in docs/performance.md (`bench/pro
 | `inference_mode_generation` | `true`: training completions sampled under `torch.inference_mode()` | `false` | yes |
 | `fit_logprob_chunk` | `true`: TRL's fused log-prob head tiles a small vocabulary in one chunk | `false` | yes |
 | `reserve_kv_cache` | `true`: samples decoded into a KV cache written in place | `false` | yes |
+| `fast_batch_prep` | `true`: batch padded in one call, each distinct prompt tokenised once | `false` | yes |
 | `overlap_reward` | `false`: net loss on 2 CPU cores (for sampling on a GPU) | `false` | yes |
 | `attn_implementation` | `null`: eager for the tiny local model (faster than SDPA here) | `sdpa` | rounding only |
 
@@ -36,4 +37,4 @@ __all__ = ["PLAIN", "IDENTITY_BASELINE", "native_bf16"]
 PLAIN: dict = {"gradient_checkpointing": True, "bf16": False, "bf16_generation": False, "share_prefill": False,
                "share_prompt_forward": False, "reward_cache": 0, "overlap_reward": False,
                "inference_mode_generation": False, "attn_implementation": "sdpa", "fit_logprob_chunk": False,
-               "reserve_kv_cache": False}
+               "reserve_kv_cache": False, "fast_batch_prep": False}

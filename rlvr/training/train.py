@@ -212,7 +212,8 @@ def build_trainer(cfg: ExperimentConfig, run: RunFolder):
                               share_prefill=cfg.share_prefill, share_prompt_forward=cfg.share_prompt_forward,
                               overlap_reward=cfg.overlap_reward,
                               inference_mode_generation=cfg.inference_mode_generation,
-                              fit_logprob_chunk=cfg.fit_logprob_chunk, reserve_kv_cache=cfg.reserve_kv_cache)
+                              fit_logprob_chunk=cfg.fit_logprob_chunk, reserve_kv_cache=cfg.reserve_kv_cache,
+                              fast_batch_prep=cfg.fast_batch_prep)
     for default in (ProgressCallback, PrinterCallback):  # our recorder owns the terminal (one bar, no dict dumps)
         trainer.remove_callback(default)
     # Ledger first, so every later callback (and every report_to tracker) sees the compute/* keys.

@@ -31,6 +31,9 @@
 * **Reserved KV cache** (config key `reserve_kv_cache`). With the shared prefill, the sampling cache's layers are
   `rlvr.training.kv_cache.ReservedLayer`s: written in place into a buffer with room for the completion, instead
   of `torch.cat` of every layer's keys and values at each decode step. The same numbers, so exact.
+* **Fast batch preparation** (config key `fast_batch_prep`). TRL pads the batch row by row and tokenises every
+  copy of a prompt; `rlvr.training.batching` pads 1-D rows with one `pad_sequence` call and tokenises each distinct
+  plain-text prompt once. The same tensors and ids, so exact.
 * **Overlapped reward** (config key `overlap_reward`). Completions that have ended are verified in a background
   thread while the rest of the batch is sampled (`rlvr.training.overlap`); TRL's reward call then finds their
   verdicts in the cache. Exact: the same verdicts, the same counts.
@@ -124,12 +127,12 @@ def shared_prompt_logps(model, input_ids, attention_mask, logits_to_keep: int, a
 
 class RLVRGRPOTrainer(GRPOTrainer):
     """`GRPOTrainer` with `fp32_generation`, `share_prefill`, `share_prompt_forward`, `inference_mode_generation`,
-    `fit_logprob_chunk`, `reserve_kv_cache` and `overlap_reward` (the module docstring)."""
+    `fit_logprob_chunk`, `reserve_kv_cache`, `fast_batch_prep` and `overlap_reward` (the module docstring)."""
 
     def __init__(self, *args, fp32_generation: bool = True, share_prefill: bool = False,
                  share_prompt_forward: bool = False, overlap_reward: bool = False,
                  inference_mode_generation: bool = False, fit_logprob_chunk: bool = False,
-                 reserve_kv_cache: bool = False, **kwargs):
+                 reserve_kv_cache: bool = False, fast_batch_prep: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fp32_generation = fp32_generation
         self.share_prefill = share_prefill
@@ -138,6 +141,7 @@ class RLVRGRPOTrainer(GRPOTrainer):
         self.inference_mode_generation = inference_mode_generation
         self.fit_logprob_chunk = fit_logprob_chunk
         self.reserve_kv_cache = reserve_kv_cache
+        self.fast_batch_prep = fast_batch_prep
         self._batch_inputs = None  # the rows being generated, for the reward prefetch
         self.prefetch_stats = {"batches": 0, "queued": 0, "verified": 0}
 
@@ -152,11 +156,22 @@ class RLVRGRPOTrainer(GRPOTrainer):
                      if isinstance(f, VerifierReward) and worth_prefetching(f.verifier)), None)
 
     def _generate_and_score_completions(self, inputs):
+        from rlvr.training.batching import fast_trl_pad
+
         self._batch_inputs = inputs
         try:
-            return super()._generate_and_score_completions(inputs)
+            with fast_trl_pad() if self.fast_batch_prep else contextlib.nullcontext():
+                return super()._generate_and_score_completions(inputs)
         finally:
             self._batch_inputs = None
+
+    def _tokenize_prompts(self, prompts: list):
+        """TRL's method; with `fast_batch_prep`, plain-text prompts tokenised once per distinct prompt."""
+        if not self.fast_batch_prep or not prompts or not all(isinstance(p, str) for p in prompts):
+            return super()._tokenize_prompts(prompts)
+        from rlvr.training.batching import distinct_prompt_ids
+
+        return distinct_prompt_ids(self.processing_class, prompts), None, {}
 
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep,
                                            batch_size=None, compute_entropy=False, compute_aux_loss=False,
