@@ -127,8 +127,9 @@ class ExperimentConfig:
                                       "Off: sampled from the fp32 weights (faster for the code demo's h64 model, "
                                       "slower for the demo's h128: docs/performance.md). Part of the identity when "
                                       "on.")
-    share_prefill: bool = _f(True, "Prefill each prompt once per GRPO step and copy its KV cache to its "
-                                   "num_generations rows, instead of prefilling every copy. Same random draws; "
+    share_prefill: bool = _f(True, "Prefill each prompt once per GRPO step, its last token included, and copy "
+                                   "its KV cache and first-token logits to its num_generations rows, instead of "
+                                   "prefilling every copy. Same random draws; "
                                    "completions differ only by float rounding. Part of the identity when on.")
     share_prompt_forward: bool = _f(True, "In the loss forward, run each distinct prompt once and index its keys "
                                           "and values out to its num_generations rows (gradients flow back "

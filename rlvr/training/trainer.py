@@ -8,8 +8,10 @@
   call runs in one autocast region, so each weight is cast once per generation, not once per token.
 * **Shared prefill** (config key `share_prefill`). TRL repeats every prompt `num_generations` times before calling
   `generate`, so each prompt is prefilled that many times. With ``share_prefill: true`` each distinct prompt is
-  prefilled once and its KV cache copied to its rows; `generate` then samples exactly as before (the same
-  random draws in the same order), so the completions differ from the plain path's only by float rounding.
+  prefilled once, its last token included, and its KV cache and last-position logits copied to its rows
+  (`rlvr.training.prefill`); `generate` samples the first token from those logits and decodes exactly as before
+  (the same random draws in the same order), so the completions differ from the plain path's only by float
+  rounding.
 * **Shared prompt forward** (config key `share_prompt_forward`). The loss forward of TRL runs every row's prompt
   through the model again, `num_generations` times per prompt. With ``share_prompt_forward: true`` each distinct
   prompt (all but its last token) runs once, its keys and values are indexed out to its rows (gradients flow back
