@@ -5,22 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-
-def _tiny_llama():
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=40, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, max_position_embeddings=64, pad_token_id=0, eos_token_id=1,
-                         bos_token_id=2)
-    return LlamaForCausalLM(config).eval()
-
-
-def _left_padded(prompts: list[list[int]]):
-    width = max(len(p) for p in prompts)
-    ids = torch.tensor([[0] * (width - len(p)) + p for p in prompts])
-    return ids, (ids != 0).long()
+from _llama_helpers import left_padded, tiny_llama
 
 
 @pytest.mark.parametrize("prompts, rows", [
@@ -33,8 +18,8 @@ def test_prefill_rows_gives_each_row_what_its_own_forward_gives(prompts, rows):
 
     from rlvr.training.prefill import prefill_rows
 
-    model = _tiny_llama()
-    ids, mask = _left_padded(prompts)
+    model = tiny_llama()
+    ids, mask = left_padded(prompts)
     index = torch.tensor(rows)
     with torch.no_grad():
         shared = prefill_rows(model, ids, mask, index)
@@ -53,7 +38,7 @@ def test_prefill_rows_gives_each_row_what_its_own_forward_gives(prompts, rows):
 def test_first_step_from_answers_one_prefill_and_leaves_the_model_as_it_was(fails):
     from rlvr.training.prefill import first_step_from
 
-    model = _tiny_llama()
+    model = tiny_llama()
     seen = []
     model._prefill = lambda *args, **kwargs: seen.append(args) or "own"  # the prefill the block must fall back to
     own = model._prefill

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from _llama_helpers import left_padded, tiny_llama
 
 from rlvr.config import ExperimentConfig, load_config
 from rlvr.config.hardware import native_bf16
@@ -213,22 +214,6 @@ def test_one_real_grpo_step_on_each_path(tmp_path, path, monkeypatch):
     assert ("reward_cache/hits" in rows[-1]) is (path == "fast")
 
 
-def _tiny_llama():
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=40, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, max_position_embeddings=64, pad_token_id=0, eos_token_id=1,
-                         bos_token_id=2)
-    return LlamaForCausalLM(config).eval()
-
-
-def _left_padded(prompts: list[list[int]]):
-    width = max(len(p) for p in prompts)
-    ids = torch.tensor([[0] * (width - len(p)) + p for p in prompts])
-    return ids, (ids != 0).long()
-
-
 @pytest.mark.parametrize("prompts, prefilled", [
     ([[5, 6, 7]] * 4 + [[8, 9]] * 4, True),                      # two groups of four, different lengths
     ([[5, 6, 7, 8]] * 3 + [[9, 10]] + [[11, 12, 13]] * 2, True),  # groups of unequal size
@@ -241,8 +226,8 @@ def test_shared_prefill_samples_what_generate_samples(prompts, prefilled):
 
     from rlvr.training.trainer import shared_prefill_generate
 
-    model = _tiny_llama()
-    ids, mask = _left_padded(prompts)
+    model = tiny_llama()
+    ids, mask = left_padded(prompts)
     config = GenerationConfig(max_new_tokens=6, do_sample=True, top_k=0, pad_token_id=0, eos_token_id=1)
     calls = []
     forward = model.forward
@@ -300,9 +285,9 @@ def test_shared_prompt_forward_gives_trls_logps_entropies_and_gradients(prompts,
     """Rows shuffled (as TRL shuffles the batch) and completions right-padded: the shared forward still matches."""
     from trl.trainer.utils import add_fused_lm_head
 
-    model = _tiny_llama().train()
+    model = tiny_llama().train()
     add_fused_lm_head(model, temperature=0.7, outputs=("log_probs", "entropy"))
-    ids, mask = _left_padded(prompts)
+    ids, mask = left_padded(prompts)
     gen = torch.Generator().manual_seed(1)
     keep = 5
     completion = torch.randint(3, 40, (len(prompts), keep), generator=gen)
