@@ -248,6 +248,28 @@ def test_shared_prefill_samples_what_generate_samples(prompts, prefilled):
     assert calls[0] == ids.shape  # generate alone prefills every row
 
 
+@pytest.mark.parametrize("settings, rows", [
+    ({"num_return_sequences": 2, "do_sample": True}, 8),   # two samples per row
+    ({"num_beams": 2, "do_sample": False}, 4),              # beam search
+])
+def test_shared_prefill_leaves_beams_and_several_sequences_to_generate(settings, rows):
+    """Rows that generate itself expands (beams, num_return_sequences) cannot take a cache made for the rows given."""
+    from transformers import GenerationConfig
+
+    from rlvr.training.trainer import shared_prefill_generate
+
+    model = tiny_llama()
+    ids, mask = left_padded([[5, 6, 7]] * 4)
+    config = GenerationConfig(max_new_tokens=4, top_k=0, pad_token_id=0, eos_token_id=1, **settings)
+    with torch.no_grad():
+        torch.manual_seed(3)
+        plain = model.generate(input_ids=ids, attention_mask=mask, generation_config=config)
+        torch.manual_seed(3)
+        shared = shared_prefill_generate(model, model.generate)(input_ids=ids, attention_mask=mask,
+                                                                generation_config=config)
+    assert torch.equal(plain, shared) and shared.shape[0] == rows
+
+
 @pytest.mark.parametrize("key", ["share_prefill", "share_prompt_forward"])
 def test_sharing_is_on_by_default_off_in_the_plain_path_and_in_the_identity(key):
     base = {"bf16": False, "attn_implementation": "sdpa", "share_prefill": False, "share_prompt_forward": False}

@@ -74,7 +74,7 @@ def shared_prefill_generate(model, generate, reserve_cache: bool = False):
     `max_new_tokens` more positions.
 
     Falls back to `generate` unchanged when nothing repeats, when a cache or other model inputs are passed, or
-    when the generation config asks for beams or an assistant model.
+    when the generation config asks for beams, several sequences per row or an assistant model.
     """
     import torch
 
@@ -83,7 +83,8 @@ def shared_prefill_generate(model, generate, reserve_cache: bool = False):
     def wrapper(input_ids=None, attention_mask=None, **kwargs):
         extra = set(kwargs) - {"generation_config", "streamer"}
         config = kwargs.get("generation_config") or model.generation_config
-        plain = (getattr(config, "num_beams", 1) or 1) > 1 or getattr(config, "is_assistant", False)
+        plain = ((getattr(config, "num_beams", 1) or 1) > 1 or (getattr(config, "num_return_sequences", 1) or 1) > 1
+                 or getattr(config, "is_assistant", False))
         shared = None
         if not (input_ids is None or attention_mask is None or extra or plain or input_ids.shape[0] < 2):
             shared = sharing_rows(input_ids, attention_mask)
