@@ -57,6 +57,14 @@ def tiny_hf_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def model_and_tokenizer(tiny_hf_model):
+    """The tiny local model and its tokenizer, loaded once per test module."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoModelForCausalLM.from_pretrained(tiny_hf_model), AutoTokenizer.from_pretrained(tiny_hf_model)
+
+
+@pytest.fixture(scope="module")
 def math_verifier():
     """One `math` verifier (3 s per answer) per test module; its worker processes are closed afterwards."""
     from verifiers import get_verifier

@@ -7,9 +7,7 @@ import pytest
 import torch
 from trl.trainer.utils import pad as trl_pad
 
-from rlvr.config.experiment import IDENTITY_BASELINE, ExperimentConfig
 from rlvr.training.batching import distinct_prompt_ids, fast_pad, fast_trl_pad
-from rlvr.training.speed import PLAIN
 
 
 def _rows(*lengths, dtype=torch.long):
@@ -62,8 +60,3 @@ def test_distinct_prompt_ids_are_the_tokenizers_ids(tiny_hf_model, prompts):
     tok = AutoTokenizer.from_pretrained(tiny_hf_model)
     assert distinct_prompt_ids(tok, prompts) == [list(x) for x in tok(text=prompts)["input_ids"]]
 
-
-def test_fast_batch_prep_is_on_by_default_off_in_the_plain_path_and_outside_the_identity():
-    key = "fast_batch_prep"
-    assert getattr(ExperimentConfig(), key) is True and PLAIN[key] is False and key not in IDENTITY_BASELINE
-    assert ExperimentConfig(**{key: False}).identity() == ExperimentConfig(**{key: True}).identity()

@@ -1,8 +1,6 @@
 """Held-out evaluation: sampling, scoring, pass@k rows and evaluation FLOPs on a tiny local model."""
 
-import pytest
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from rlvr.evaluation.evaluate import EvalSettings, evaluate, prompt_text, sample_completions
 from rlvr.training.compute import flops_params
@@ -18,11 +16,6 @@ class ContainsDigit(Verifier):
             return Verdict(None, "bad_reference")
         ok = any(ch.isdigit() for ch in completion)
         return Verdict(1.0 if ok else 0.0, "correct" if ok else "wrong")
-
-
-@pytest.fixture(scope="module")
-def model_and_tokenizer(tiny_hf_model):
-    return AutoModelForCausalLM.from_pretrained(tiny_hf_model), AutoTokenizer.from_pretrained(tiny_hf_model)
 
 
 def test_samples_shape_and_determinism(model_and_tokenizer):

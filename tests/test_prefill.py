@@ -56,13 +56,6 @@ def test_first_step_from_answers_one_prefill_and_leaves_the_model_as_it_was(fail
     assert "_prefill" not in vars(model)  # the class's method again
 
 
-@pytest.fixture(scope="module")
-def model_and_tokenizer(tiny_hf_model):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    return AutoModelForCausalLM.from_pretrained(tiny_hf_model), AutoTokenizer.from_pretrained(tiny_hf_model)
-
-
 @pytest.mark.parametrize("temperature", [1.0, 0.7])
 def test_evaluation_samples_the_same_with_and_without_the_shared_prefill(temperature, model_and_tokenizer):
     from rlvr.evaluation.evaluate import EvalSettings, sample_completions

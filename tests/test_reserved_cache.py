@@ -136,7 +136,7 @@ def test_fitted_logprob_chunk_gives_the_same_numbers_and_restores_trl(monkeypatc
         assert trl_utils._CHUNKED_LOGPROB_CHUNK_SIZE == default
 
 
-@pytest.mark.parametrize("key", ["reserve_kv_cache", "fit_logprob_chunk"])
+@pytest.mark.parametrize("key", ["reserve_kv_cache", "fit_logprob_chunk", "fast_batch_prep"])
 def test_exact_options_are_on_by_default_off_in_the_plain_path_and_outside_the_identity(key):
     assert getattr(ExperimentConfig(), key) is True and PLAIN[key] is False and key not in IDENTITY_BASELINE
     assert ExperimentConfig(**{key: False}).identity() == ExperimentConfig(**{key: True}).identity()
